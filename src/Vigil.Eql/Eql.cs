@@ -1,0 +1,161 @@
+using Vigil.Eql.Compilation;
+using Vigil.Eql.Semantics;
+using Vigil.Eql.Syntax;
+
+namespace Vigil.Eql;
+
+/// <summary>Which fields carry an event's category, time and order. Defaults match Elasticsearch.</summary>
+public sealed record EqlOptions
+{
+    /// <summary>Default options: <c>event.category</c>, <c>@timestamp</c>, no tiebreaker.</summary>
+    public static readonly EqlOptions Default = new();
+
+    /// <summary>Field holding the event category (may be multi-valued).</summary>
+    public string CategoryField { get; init; } = "event.category";
+
+    /// <summary>Field holding the event time.</summary>
+    public string TimestampField { get; init; } = "@timestamp";
+
+    /// <summary>Optional field that orders events with equal timestamps.</summary>
+    public string? TiebreakerField { get; init; }
+}
+
+/// <summary>Entry points: parse, check and compile EQL.</summary>
+public static class Eql
+{
+    /// <summary>Parses a query. Throws <see cref="EqlException"/> with a positioned diagnostic on a syntax error.</summary>
+    public static QueryNode Parse(string query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Parser.ParseQuery(query);
+    }
+
+    /// <summary>Parses and binds a query (functions, arity, types, regular expressions) without compiling it.</summary>
+    public static QueryNode Check(string query)
+    {
+        var node = Parse(query);
+        Binder.Bind(node);
+        return node;
+    }
+
+    /// <summary>
+    /// Parses, binds and compiles a query. Fields are registered in <paramref name="fields"/> (a new table when null) so that
+    /// queries loaded together share field slots. Throws <see cref="EqlException"/> on any error.
+    /// </summary>
+    public static CompiledQuery Compile(string query, EqlOptions? options = null, FieldTable? fields = null)
+    {
+        var node = Check(query);
+        return CompiledQuery.Create(node, options ?? EqlOptions.Default, fields ?? new FieldTable());
+    }
+}
+
+/// <summary>A compiled query: its syntax, the fields it reads and the closures that test events.</summary>
+public sealed class CompiledQuery
+{
+    private CompiledQuery(QueryNode syntax, EqlOptions options, FieldTable table)
+    {
+        Syntax = syntax;
+        Options = options;
+        FieldTable = table;
+    }
+
+    /// <summary>The parsed query.</summary>
+    public QueryNode Syntax { get; }
+
+    /// <summary>The options it was compiled with.</summary>
+    public EqlOptions Options { get; }
+
+    /// <summary>The field table its field slots belong to.</summary>
+    public FieldTable FieldTable { get; }
+
+    /// <summary>Every field the query reads, including the category field (and timestamp and tiebreaker for sequences and samples).</summary>
+    public IReadOnlyList<FieldRef> Fields { get; private set; } = [];
+
+    /// <summary>The categories the query can match; null when some stage is <c>any</c>.</summary>
+    public IReadOnlySet<string>? Categories { get; private set; }
+
+    /// <summary>True for a plain <c>category where condition</c> query.</summary>
+    public bool IsEventQuery => Syntax.Body is EventQuery;
+
+    /// <summary>The query text.</summary>
+    public string Text => Syntax.Source;
+
+    internal FieldRef CategoryField { get; private set; } = null!;
+
+    internal Predicate[] StageFilters { get; private set; } = [];
+
+    internal Evaluator[][] StageKeys { get; private set; } = [];
+
+    internal Predicate? UntilFilter { get; private set; }
+
+    internal Evaluator[] UntilKeys { get; private set; } = [];
+
+    internal FieldRef? TimestampRef { get; private set; }
+
+    internal FieldRef? TiebreakerRef { get; private set; }
+
+    internal static CompiledQuery Create(QueryNode node, EqlOptions options, FieldTable table)
+    {
+        var q = new CompiledQuery(node, options, table);
+        var compiler = new Compiler(table);
+        q.CategoryField = compiler.Field(options.CategoryField);
+        switch (node.Body)
+        {
+            case EventQuery e:
+                q.StageFilters = [q.CompileFilter(compiler, e)];
+                q.Categories = e.Category is null ? null : new HashSet<string>(StringComparer.Ordinal) { e.Category };
+                break;
+            case SequenceQuery s:
+                q.CompileStages(compiler, s.By, s.Stages);
+                if (s.Until is { } until)
+                {
+                    q.UntilFilter = q.CompileFilter(compiler, until.Filter);
+                    q.UntilKeys = s.By.Concat(until.By).Select(compiler.CompileValue).ToArray();
+                }
+                break;
+            case SampleQuery s:
+                q.CompileStages(compiler, s.By, s.Stages);
+                break;
+        }
+        if (node.Body is not EventQuery)
+        {
+            q.TimestampRef = compiler.Field(options.TimestampField);
+            q.TiebreakerRef = options.TiebreakerField is null ? null : compiler.Field(options.TiebreakerField);
+        }
+        q.Fields = compiler.UsedFields.OrderBy(f => f.Slot).ToArray();
+        return q;
+    }
+
+    private void CompileStages(Compiler compiler, IReadOnlyList<Expr> by, IReadOnlyList<StageNode> stages)
+    {
+        StageFilters = stages.Select(s => CompileFilter(compiler, s.Filter)).ToArray();
+        StageKeys = stages.Select(s => by.Concat(s.By).Select(compiler.CompileValue).ToArray()).ToArray();
+        Categories = stages.Any(s => s.Filter.Category is null)
+            ? null
+            : stages.Select(s => s.Filter.Category!).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private Predicate CompileFilter(Compiler compiler, EventQuery e)
+    {
+        var condition = compiler.CompileCondition(e.Condition);
+        if (e.Category is null)
+        {
+            return condition;
+        }
+        var category = e.Category;
+        var field = CategoryField;
+        return ev => Compiler.AnyItem(ev.Get(field), x => x.Kind == EqlValueKind.String && string.Equals(x.AsString, category, StringComparison.Ordinal))
+            && condition(ev);
+    }
+
+    /// <summary>Tests an event against an event query (category and condition).</summary>
+    /// <exception cref="InvalidOperationException">The query is a sequence or a sample.</exception>
+    public bool Matches(IEqlEvent e)
+    {
+        if (!IsEventQuery)
+        {
+            throw new InvalidOperationException("sequence and sample queries match groups of events; run them with a query runner");
+        }
+        return StageFilters[0](e);
+    }
+}

@@ -1,0 +1,57 @@
+using Vigil.Eql;
+
+namespace Vigil.Events;
+
+/// <summary>
+/// The set of field paths a reader extracts from each event, as a trie of path segments. Nested objects and dotted keys
+/// name the same field: <c>{"process":{"name":"x"}}</c>, <c>{"process.name":"x"}</c> and mixes reach the same node.
+/// </summary>
+public sealed class FieldProjection
+{
+    internal sealed class Node
+    {
+        private readonly Dictionary<string, Node> _children = new(StringComparer.Ordinal);
+        private Dictionary<string, Node>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+
+        public Node() => _lookup = _children.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        public int Slot { get; set; } = -1;
+
+        public bool HasChildren => _children.Count > 0;
+
+        public Node GetOrAdd(string segment)
+        {
+            if (!_children.TryGetValue(segment, out var child))
+            {
+                child = new Node();
+                _children.Add(segment, child);
+            }
+            return child;
+        }
+
+        public Node? Find(ReadOnlySpan<char> segment) => _lookup.TryGetValue(segment, out var n) ? n : null;
+    }
+
+    /// <summary>Builds the projection for every field currently registered in <paramref name="table"/>.</summary>
+    public FieldProjection(FieldTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        Root = new Node();
+        var fields = table.Fields;
+        SlotCount = fields.Count;
+        foreach (var f in fields)
+        {
+            var node = Root;
+            foreach (var seg in f.Path.Split('.'))
+            {
+                node = node.GetOrAdd(seg);
+            }
+            node.Slot = f.Slot;
+        }
+    }
+
+    internal Node Root { get; }
+
+    /// <summary>Number of slots an event carries.</summary>
+    public int SlotCount { get; }
+}

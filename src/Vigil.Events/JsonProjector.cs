@@ -1,0 +1,202 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Vigil.Eql;
+
+namespace Vigil.Events;
+
+/// <summary>
+/// One forward pass of <see cref="Utf8JsonReader"/> over an event, pulling out only the projected fields. Keys are decoded
+/// into a stack buffer and looked up without allocating; unwanted subtrees are skipped.
+/// </summary>
+internal static class JsonProjector
+{
+    public static EqlValue[] Project(ReadOnlySpan<byte> json, FieldProjection projection)
+    {
+        var values = new EqlValue[projection.SlotCount];
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
+        if (!reader.Read())
+        {
+            throw new JsonException("empty line");
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("an event must be a JSON object");
+        }
+        List<EqlValue>?[]? multi = null;
+        ReadObject(ref reader, projection.Root, values, ref multi);
+        if (reader.Read())
+        {
+            throw new JsonException($"unexpected data after the event object at byte {reader.TokenStartIndex + 1}");
+        }
+        if (multi is not null)
+        {
+            for (var i = 0; i < multi.Length; i++)
+            {
+                if (multi[i] is { } list)
+                {
+                    values[i] = EqlValue.FromArray([.. list]);
+                }
+            }
+        }
+        return values;
+    }
+
+    private static void ReadObject(ref Utf8JsonReader reader, FieldProjection.Node node, EqlValue[] values, ref List<EqlValue>?[]? multi)
+    {
+        Span<char> keyBuffer = stackalloc char[256];
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                return;
+            }
+            // PropertyName
+            var target = FindNode(ref reader, node, keyBuffer);
+            reader.Read();
+            if (target is null)
+            {
+                reader.Skip();
+                continue;
+            }
+            ReadValue(ref reader, target, values, ref multi);
+        }
+        throw new JsonException("unterminated object");
+    }
+
+    private static FieldProjection.Node? FindNode(ref Utf8JsonReader reader, FieldProjection.Node node, scoped Span<char> buffer)
+    {
+        var length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+        char[]? rented = null;
+        var chars = length <= buffer.Length ? buffer : (rented = ArrayPool<char>.Shared.Rent(length));
+        try
+        {
+            var written = reader.CopyString(chars);
+            ReadOnlySpan<char> key = chars[..written];
+            var current = node;
+            while (true)
+            {
+                var dot = key.IndexOf('.');
+                var seg = dot < 0 ? key : key[..dot];
+                current = current.Find(seg);
+                if (current is null || dot < 0)
+                {
+                    return current;
+                }
+                key = key[(dot + 1)..];
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static void ReadValue(ref Utf8JsonReader reader, FieldProjection.Node node, EqlValue[] values, ref List<EqlValue>?[]? multi)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                if (node.HasChildren)
+                {
+                    ReadObject(ref reader, node, values, ref multi);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+                return;
+            case JsonTokenType.StartArray:
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        // Nested arrays flatten, as Elasticsearch indexes them.
+                        ReadValue(ref reader, node, values, ref multi);
+                    }
+                    else
+                    {
+                        ReadValue(ref reader, node, values, ref multi);
+                        if (reader.TokenType is not (JsonTokenType.EndObject or JsonTokenType.EndArray) && node.Slot >= 0)
+                        {
+                            // scalar already added by ReadValue
+                        }
+                    }
+                }
+                // Mark the field as array-valued even with a single element.
+                if (node.Slot >= 0)
+                {
+                    EnsureArray(node.Slot, values, ref multi);
+                }
+                return;
+            default:
+                if (node.Slot >= 0)
+                {
+                    var v = Scalar(ref reader);
+                    if (!v.IsNull)
+                    {
+                        Add(node.Slot, v, values, ref multi);
+                    }
+                }
+                return;
+        }
+    }
+
+    private static void EnsureArray(int slot, EqlValue[] values, ref List<EqlValue>?[]? multi)
+    {
+        multi ??= new List<EqlValue>?[values.Length];
+        if (multi[slot] is null)
+        {
+            var list = new List<EqlValue>();
+            if (!values[slot].IsNull)
+            {
+                list.Add(values[slot]);
+            }
+            multi[slot] = list;
+        }
+    }
+
+    private static void Add(int slot, EqlValue v, EqlValue[] values, ref List<EqlValue>?[]? multi)
+    {
+        if (multi?[slot] is { } list)
+        {
+            list.Add(v);
+        }
+        else if (values[slot].IsNull)
+        {
+            values[slot] = v;
+        }
+        else
+        {
+            EnsureArray(slot, values, ref multi);
+            multi![slot]!.Add(v);
+        }
+    }
+
+    private static EqlValue Scalar(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                return EqlValue.From(reader.GetString());
+            case JsonTokenType.Number:
+                if (reader.TryGetInt64(out var l))
+                {
+                    return EqlValue.From(l);
+                }
+                return EqlValue.From(reader.GetDouble());
+            case JsonTokenType.True:
+                return EqlValue.From(true);
+            case JsonTokenType.False:
+                return EqlValue.From(false);
+            default:
+                return EqlValue.Null;
+        }
+    }
+
+    /// <summary>UTF-8 text of the current token (used in error messages).</summary>
+    internal static string TokenText(ref Utf8JsonReader reader) => Encoding.UTF8.GetString(reader.ValueSpan);
+}

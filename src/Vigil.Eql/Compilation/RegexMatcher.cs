@@ -15,8 +15,13 @@ internal static class RegexMatcher
         {
             options |= RegexOptions.IgnoreCase;
         }
-        return new Regex(@"\A(?:" + pattern + @")\z", options, TimeSpan.FromSeconds(1));
+        return new Regex(Prefix + pattern + @")\z", options, TimeSpan.FromSeconds(1));
     }
+
+    private const string Prefix = @"\A(?:";
+
+    private static string Humanize(string name) =>
+        string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     public static bool TryValidate(string pattern, out string? problem)
     {
@@ -28,7 +33,9 @@ internal static class RegexMatcher
         }
         catch (ArgumentException ex)
         {
-            problem = ex is RegexParseException rpe ? $"{rpe.Error} at offset {rpe.Offset}" : ex.Message;
+            problem = ex is RegexParseException rpe
+                ? $"{Humanize(rpe.Error.ToString())} at position {Math.Max(1, rpe.Offset - Prefix.Length)}"
+                : ex.Message;
             return false;
         }
         catch (NotSupportedException ex)

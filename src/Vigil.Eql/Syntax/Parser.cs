@@ -420,6 +420,12 @@ internal sealed class Parser
 
     private Expr Unary()
     {
+        if (Current.Kind == TokenKind.Minus && PeekToken(1) is { Kind: TokenKind.Decimal, Text: "9223372036854775808" } min)
+        {
+            var minus = Advance();
+            Advance();
+            return new LiteralExpr(EqlValue.From(long.MinValue), new SourceSpan(minus.Start, min.End - minus.Start));
+        }
         if (Current.Kind is TokenKind.Minus or TokenKind.Plus)
         {
             var t = Advance();

@@ -149,7 +149,7 @@ public sealed class NdjsonReader
                     if (end > start && !skippingLongLine)
                     {
                         line++;
-                        var last = ParseLine(buffer.AsSpan(start, end - start), source, line);
+                        var last = ParseLine(buffer.AsSpan(start, end - start), source, line, unterminated: true);
                         if (last is not null)
                         {
                             yield return last;
@@ -202,7 +202,7 @@ public sealed class NdjsonReader
         }
     }
 
-    private EventRecord? ParseLine(ReadOnlySpan<byte> bytes, string source, long line)
+    private EventRecord? ParseLine(ReadOnlySpan<byte> bytes, string source, long line, bool unterminated = false)
     {
         if (bytes.Length > 0 && bytes[^1] == (byte)'\r')
         {
@@ -238,7 +238,8 @@ public sealed class NdjsonReader
             {
                 message = message[..cut].TrimEnd('.', ' ');
             }
-            _onError(new InputError(source, line, column, $"malformed JSON: {message}"));
+            var hint = unterminated ? " (the input ends inside this line: truncated?)" : string.Empty;
+            _onError(new InputError(source, line, column, $"malformed JSON: {message}{hint}"));
             return null;
         }
         catch (InvalidOperationException ex)

@@ -1,0 +1,168 @@
+using System.IO.Compression;
+using System.Text;
+using Vigil.Eql;
+
+namespace Vigil.Events.Tests;
+
+public sealed class NdjsonReaderTests
+{
+    private static (FieldTable Table, FieldProjection Projection) Fields(params string[] paths)
+    {
+        var table = new FieldTable();
+        foreach (var p in paths)
+        {
+            table.Get(p);
+        }
+        return (table, new FieldProjection(table));
+    }
+
+    private static List<EventRecord> Read(string text, FieldProjection projection, List<InputError> errors, string name = "events.ndjson") =>
+        new NdjsonReader(projection, errors.Add).ReadStream(new MemoryStream(Encoding.UTF8.GetBytes(text)), name).ToList();
+
+    [Theory]
+    [InlineData("""{"process":{"name":"curl"}}""")]
+    [InlineData("""{"process.name":"curl"}""")]
+    [InlineData("""{"process":{"parent":{"x":1}},"process.name":"curl"}""")]
+    public void Project_NestedAndDottedKeys_NameTheSameField(string json)
+    {
+        var (table, projection) = Fields("process.name");
+        var e = EventRecord.FromJson(Encoding.UTF8.GetBytes(json), projection);
+        Assert.Equal(EqlValue.From("curl"), e.Get(table.Get("process.name")));
+    }
+
+    [Fact]
+    public void Project_DeepMixOfDottedAndNested_Resolves()
+    {
+        var (table, projection) = Fields("process.entry_leader.entry_meta.type");
+        var e = EventRecord.FromJson("""{"process.entry_leader":{"entry_meta.type":"container"}}"""u8, projection);
+        Assert.Equal("container", e.Get(table.Get("process.entry_leader.entry_meta.type")).AsString);
+    }
+
+    [Fact]
+    public void Project_Arrays_BecomeMultiValuedEvenWithOneElement()
+    {
+        var (table, projection) = Fields("process.args", "event.category", "a.b");
+        var e = EventRecord.FromJson("""{"process":{"args":["apt","install"]},"event":{"category":["process"]},"a":[{"b":1},{"b":2}]}"""u8, projection);
+        Assert.Equal(["apt", "install"], e.Get(table.Get("process.args")).AsArray.ToArray().Select(v => v.AsString));
+        Assert.Equal(EqlValueKind.Array, e.Get(table.Get("event.category")).Kind);
+        Assert.Equal([1L, 2L], e.Get(table.Get("a.b")).AsArray.ToArray().Select(v => v.AsLong));
+    }
+
+    [Fact]
+    public void Project_ScalarTypes_AreKept()
+    {
+        var (table, projection) = Fields("i", "d", "t", "f", "n", "s");
+        var e = EventRecord.FromJson("""{"i":42,"d":1.5,"t":true,"f":false,"n":null,"s":"x","other":{"deep":[1,2,{"x":3}]}}"""u8, projection);
+        Assert.Equal(42L, e.Get(table.Get("i")).AsLong);
+        Assert.Equal(1.5, e.Get(table.Get("d")).AsDouble);
+        Assert.True(e.Get(table.Get("t")).AsBoolean);
+        Assert.False(e.Get(table.Get("f")).AsBoolean);
+        Assert.True(e.Get(table.Get("n")).IsNull);
+        Assert.Equal("x", e.Get(table.Get("s")).AsString);
+    }
+
+    [Fact]
+    public void Read_MalformedLines_AreReportedWithFileLineAndColumn_AndReadingGoesOn()
+    {
+        var (table, projection) = Fields("id");
+        var errors = new List<InputError>();
+        var text = "{\"id\":1}\n{\"id\":2,\n\n[1,2]\n{\"id\":3} trailing\n{\"id\":4}\n{\"id\":5";
+        var events = Read(text, projection, errors);
+        Assert.Equal([1L, 4L], events.Select(e => e.Get(table.Get("id")).AsLong));
+        Assert.Equal([2L, 4L, 5L, 7L], errors.Select(e => e.Line));
+        Assert.Contains("truncated", errors[3].Message, StringComparison.Ordinal);
+        Assert.All(errors, e => Assert.StartsWith("events.ndjson(", e.Render(), StringComparison.Ordinal));
+        Assert.Contains("must be a JSON object", errors[1].Message, StringComparison.Ordinal);
+        Assert.NotNull(errors[0].Column);
+        Assert.Equal([1L, 6L], events.Select(e => e.Line));
+    }
+
+    [Fact]
+    public void Read_KeepsRawBytesAndLineNumbers()
+    {
+        var (_, projection) = Fields("id");
+        var errors = new List<InputError>();
+        var events = Read("{\"id\":1,\"x\":\"é\"}\r\n\n{\"id\":2}\n", projection, errors);
+        Assert.Empty(errors);
+        Assert.Equal("{\"id\":1,\"x\":\"é\"}", Encoding.UTF8.GetString(events[0].Raw.Span));
+        Assert.Equal(3, events[1].Line);
+        Assert.Equal("é", events[0].ToJsonObject()["x"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Read_Gzip_IsDetectedByMagicBytes()
+    {
+        var (table, projection) = Fields("id");
+        var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gz.Write("{\"id\":1}\n{\"id\":2}\n"u8);
+        }
+        ms.Position = 0;
+        var events = new NdjsonReader(projection, _ => { }).ReadStream(ms, "x.gz").ToList();
+        Assert.Equal([1L, 2L], events.Select(e => e.Get(table.Get("id")).AsLong));
+    }
+
+    [Fact]
+    public void Read_TruncatedGzip_ReportsAndKeepsEventsAlreadyRead()
+    {
+        var (table, projection) = Fields("id");
+        var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            for (var i = 0; i < 20000; i++)
+            {
+                gz.Write(Encoding.UTF8.GetBytes($"{{\"id\":{i},\"pad\":\"{Guid.NewGuid()}\"}}\n"));
+            }
+        }
+        var bytes = ms.ToArray();
+        var truncated = bytes.AsSpan(0, bytes.Length / 2).ToArray();
+        var errors = new List<InputError>();
+        var events = new NdjsonReader(projection, errors.Add).ReadStream(new MemoryStream(truncated), "cut.ndjson.gz").ToList();
+        Assert.NotEmpty(events);
+        Assert.True(events.Count < 20000);
+        var error = Assert.Single(errors);
+        Assert.Contains("truncated", error.Message, StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(0, events.Count).Select(i => (long)i), events.Select(e => e.Get(table.Get("id")).AsLong));
+    }
+
+    [Fact]
+    public void Read_OverlongLine_IsSkippedAndReported()
+    {
+        var (table, projection) = Fields("id");
+        var errors = new List<InputError>();
+        var longLine = "{\"id\":9,\"pad\":\"" + new string('x', 300_000) + "\"}";
+        var text = "{\"id\":1}\n" + longLine + "\n{\"id\":2}\n";
+        var reader = new NdjsonReader(projection, errors.Add, new NdjsonReaderOptions { MaxLineBytes = 100_000 });
+        var events = reader.ReadStream(new MemoryStream(Encoding.UTF8.GetBytes(text)), "big.ndjson").ToList();
+        Assert.Equal([1L, 2L], events.Select(e => e.Get(table.Get("id")).AsLong));
+        Assert.Equal(2, Assert.Single(errors).Line);
+        Assert.Equal(1, reader.BadLines);
+    }
+
+    [Fact]
+    public void ReadPath_MissingFile_IsReportedNotThrown()
+    {
+        var (_, projection) = Fields("id");
+        var errors = new List<InputError>();
+        var events = new NdjsonReader(projection, errors.Add).ReadPath("/nonexistent/events.ndjson").ToList();
+        Assert.Empty(events);
+        Assert.Contains("cannot open", Assert.Single(errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_LinesSplitAcrossBufferBoundaries_AreIntact()
+    {
+        var (table, projection) = Fields("id", "s");
+        var sb = new StringBuilder();
+        for (var i = 0; i < 5000; i++)
+        {
+            sb.Append("{\"id\":").Append(i).Append(",\"s\":\"").Append(new string('a', i % 97)).Append("\"}\n");
+        }
+        var errors = new List<InputError>();
+        var events = Read(sb.ToString(), projection, errors);
+        Assert.Empty(errors);
+        Assert.Equal(5000, events.Count);
+        Assert.All(events, e => Assert.Equal((int)(e.Get(table.Get("id")).AsLong % 97), e.Get(table.Get("s")).AsString.Length));
+    }
+}

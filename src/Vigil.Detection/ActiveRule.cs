@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Text;
+using Vigil.Eql;
+using Vigil.Rules;
+
+namespace Vigil.Detection;
+
+/// <summary>A rule ready to run: the rule as loaded, its compiled query and its alert identity.</summary>
+public sealed class ActiveRule
+{
+    internal ActiveRule(DetectionRule rule, CompiledQuery query)
+    {
+        Rule = rule;
+        Query = query;
+        Uuid = DeriveUuid(rule.RuleId);
+    }
+
+    /// <summary>The rule as loaded.</summary>
+    public DetectionRule Rule { get; }
+
+    /// <summary>The compiled EQL query.</summary>
+    public CompiledQuery Query { get; }
+
+    /// <summary>
+    /// The rule's instance id (<c>kibana.alert.rule.uuid</c>). Kibana uses a saved-object id; Vigil derives a stable
+    /// UUID from the rule_id so that alert ids stay the same across runs and machines.
+    /// </summary>
+    public string Uuid { get; }
+
+    /// <summary>A name-based UUID (version 5 layout over SHA-256) of the rule id.</summary>
+    internal static string DeriveUuid(string ruleId)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("vigil-rule:" + ruleId));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString();
+    }
+}

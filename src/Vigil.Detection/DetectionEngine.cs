@@ -1,0 +1,167 @@
+using Vigil.Eql;
+using Vigil.Events;
+using Vigil.Rules;
+
+namespace Vigil.Detection;
+
+/// <summary>Engine settings with sensible defaults.</summary>
+public sealed record DetectionOptions
+{
+    /// <summary>Kibana space the alerts belong to (part of the alert id).</summary>
+    public string SpaceId { get; init; } = "default";
+
+    /// <summary><c>kibana.alert.rule.execution.type</c>: <c>manual</c> for scans of files, <c>scheduled</c> for scheduled runs.</summary>
+    public string ExecutionType { get; init; } = "manual";
+
+    /// <summary>Value written to <c>kibana.version</c>.</summary>
+    public string KibanaVersion { get; init; } = "9.3.0";
+
+    /// <summary>Clock for alert creation times.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>A rule the engine could not run, and why.</summary>
+/// <param name="Rule">The rule.</param>
+/// <param name="Reason">Why it is not running.</param>
+/// <param name="IsError">True when the rule is broken (its query does not compile); false when the rule type is simply not executable yet.</param>
+public sealed record SkippedRule(DetectionRule Rule, string Reason, bool IsError);
+
+/// <summary>
+/// Streaming detection: each event meets only the rules whose category and index patterns can match it, and every match
+/// becomes an alert. Rules share one field table, so the reader extracts each needed field once per event.
+/// </summary>
+public sealed class DetectionEngine
+{
+    private static readonly string[] MetaFields = ["_index", "data_stream.type", "data_stream.dataset", "data_stream.namespace", "@timestamp", "event.ingested"];
+
+    private readonly DetectionOptions _options;
+    private readonly FieldRef _index;
+    private readonly FieldRef _dsType;
+    private readonly FieldRef _dsDataset;
+    private readonly FieldRef _dsNamespace;
+    private readonly List<ActiveRule> _rules = [];
+    private readonly List<SkippedRule> _skipped = [];
+    private readonly Dictionary<string, ActiveRule[]> _byIndex = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>Compiles the event-query rules among <paramref name="rules"/>; the others are listed in <see cref="Skipped"/>.</summary>
+    public DetectionEngine(IEnumerable<DetectionRule> rules, DetectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        _options = options ?? new DetectionOptions();
+        Fields = new FieldTable();
+        foreach (var f in MetaFields)
+        {
+            Fields.Get(f);
+        }
+        _index = Fields.Get("_index");
+        _dsType = Fields.Get("data_stream.type");
+        _dsDataset = Fields.Get("data_stream.dataset");
+        _dsNamespace = Fields.Get("data_stream.namespace");
+        foreach (var rule in rules)
+        {
+            Add(rule);
+        }
+        Projection = new FieldProjection(Fields);
+    }
+
+    private void Add(DetectionRule rule)
+    {
+        if (rule.Type != RuleType.Eql || rule.Query is null)
+        {
+            _skipped.Add(new SkippedRule(rule, $"rule type '{rule.Type.ToString().ToLowerInvariant()}' is not executable yet", false));
+            return;
+        }
+        CompiledQuery query;
+        try
+        {
+            query = Eql.Eql.Compile(rule.Query, new EqlOptions
+            {
+                CategoryField = rule.EffectiveEventCategoryField,
+                TimestampField = rule.EffectiveTimestampField,
+                TiebreakerField = rule.TiebreakerField,
+            }, Fields);
+        }
+        catch (EqlException ex)
+        {
+            _skipped.Add(new SkippedRule(rule, ex.Diagnostic.ToString(), true));
+            return;
+        }
+        if (!query.IsEventQuery)
+        {
+            _skipped.Add(new SkippedRule(rule, "sequence and sample rules are not executable yet", false));
+            return;
+        }
+        _rules.Add(new ActiveRule(rule, query));
+    }
+
+    /// <summary>The field table shared by every compiled rule.</summary>
+    public FieldTable Fields { get; }
+
+    /// <summary>The fields a reader must extract for these rules.</summary>
+    public FieldProjection Projection { get; }
+
+    /// <summary>Rules that run.</summary>
+    public IReadOnlyList<ActiveRule> Rules => _rules;
+
+    /// <summary>Rules that do not run, with the reason.</summary>
+    public IReadOnlyList<SkippedRule> Skipped => _skipped;
+
+    /// <summary>
+    /// The index an event belongs to: its <c>_index</c>, else its data stream <c>{type}-{dataset}-{namespace}</c>, else the
+    /// index given for its input; null when there is no index information (such an event meets every rule).
+    /// </summary>
+    public string? ResolveIndex(EventRecord e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (e.Get(_index) is { Kind: EqlValueKind.String } idx && idx.AsString.Length > 0)
+        {
+            return idx.AsString;
+        }
+        var type = e.Get(_dsType);
+        var dataset = e.Get(_dsDataset);
+        var ns = e.Get(_dsNamespace);
+        if (type.Kind == EqlValueKind.String && dataset.Kind == EqlValueKind.String && ns.Kind == EqlValueKind.String)
+        {
+            return $"{type.AsString}-{dataset.AsString}-{ns.AsString}";
+        }
+        return e.DefaultIndex;
+    }
+
+    private ActiveRule[] RulesFor(string? index)
+    {
+        if (index is null)
+        {
+            return [.. _rules];
+        }
+        lock (_gate)
+        {
+            if (!_byIndex.TryGetValue(index, out var list))
+            {
+                list = _rules.Where(r => IndexPatterns.Matches(r.Rule.Index, index)).ToArray();
+                // Bound the cache: index names come from input data.
+                if (_byIndex.Count > 10_000)
+                {
+                    _byIndex.Clear();
+                }
+                _byIndex[index] = list;
+            }
+            return list;
+        }
+    }
+
+    /// <summary>Runs every applicable rule on <paramref name="e"/>, appending alerts to <paramref name="alerts"/>.</summary>
+    public void Process(EventRecord e, ICollection<Alert> alerts)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(alerts);
+        var index = ResolveIndex(e);
+        foreach (var rule in RulesFor(index))
+        {
+            if (rule.Query.Matches(e))
+            {
+                alerts.Add(AlertBuilder.Build(rule, e, index, _options, _options.Time.GetUtcNow()));
+            }
+        }
+    }
+}

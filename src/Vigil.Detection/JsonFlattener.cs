@@ -1,0 +1,111 @@
+using System.Text.Json.Nodes;
+
+namespace Vigil.Detection;
+
+/// <summary>Reads a JSON event by dotted path, treating nested objects and dotted keys as the same field.</summary>
+internal static class JsonFlattener
+{
+    /// <summary>Every leaf of <paramref name="obj"/> by dotted path (arrays are leaves), in document order.</summary>
+    public static List<KeyValuePair<string, JsonNode?>> Flatten(JsonObject obj)
+    {
+        var result = new List<KeyValuePair<string, JsonNode?>>();
+        Walk(obj, string.Empty, result);
+        return result;
+    }
+
+    private static void Walk(JsonObject obj, string prefix, List<KeyValuePair<string, JsonNode?>> result)
+    {
+        foreach (var (key, value) in obj)
+        {
+            var path = prefix.Length == 0 ? key : prefix + "." + key;
+            if (value is JsonObject child)
+            {
+                Walk(child, path, result);
+            }
+            else
+            {
+                result.Add(new(path, value));
+            }
+        }
+    }
+
+    /// <summary>The values at <paramref name="path"/> (several when nested and dotted forms both occur, or through arrays of objects).</summary>
+    public static IEnumerable<JsonNode?> Get(JsonObject obj, string path)
+    {
+        foreach (var (key, value) in obj)
+        {
+            if (string.Equals(key, path, StringComparison.Ordinal))
+            {
+                yield return value;
+            }
+            else if (path.Length > key.Length && path[key.Length] == '.' && path.StartsWith(key, StringComparison.Ordinal))
+            {
+                var rest = path[(key.Length + 1)..];
+                IEnumerable<JsonObject> children = value switch
+                {
+                    JsonObject o => [o],
+                    JsonArray a => a.OfType<JsonObject>(),
+                    _ => [],
+                };
+                foreach (var c in children)
+                {
+                    foreach (var v in Get(c, rest))
+                    {
+                        yield return v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The first non-null scalar at <paramref name="path"/> as text, or null.</summary>
+    public static string? GetText(JsonObject obj, string path)
+    {
+        foreach (var v in Get(obj, path))
+        {
+            switch (v)
+            {
+                case JsonValue s:
+                    return s.ToString();
+                case JsonArray a when a.Count > 0 && a[0] is JsonValue first:
+                    return first.ToString();
+            }
+        }
+        return null;
+    }
+
+    /// <summary>All scalar values at <paramref name="path"/> as text (arrays expanded).</summary>
+    public static List<string> GetTexts(JsonObject obj, string path)
+    {
+        var list = new List<string>();
+        foreach (var v in Get(obj, path))
+        {
+            switch (v)
+            {
+                case JsonValue s:
+                    list.Add(s.ToString());
+                    break;
+                case JsonArray a:
+                    list.AddRange(a.OfType<JsonValue>().Select(x => x.ToString()));
+                    break;
+            }
+        }
+        return list;
+    }
+
+    /// <summary>Removes <paramref name="path"/> wherever it occurs (nested or dotted).</summary>
+    public static void Remove(JsonObject obj, string path)
+    {
+        foreach (var key in obj.Select(p => p.Key).ToArray())
+        {
+            if (string.Equals(key, path, StringComparison.Ordinal))
+            {
+                obj.Remove(key);
+            }
+            else if (path.Length > key.Length && path[key.Length] == '.' && path.StartsWith(key, StringComparison.Ordinal) && obj[key] is JsonObject child)
+            {
+                Remove(child, path[(key.Length + 1)..]);
+            }
+        }
+    }
+}

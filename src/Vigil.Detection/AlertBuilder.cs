@@ -37,7 +37,7 @@ internal static class AlertBuilder
         doc["event.kind"] = "signal";
         foreach (var (path, value) in flat)
         {
-            if (path.StartsWith("event.", StringComparison.Ordinal) && path != "event.kind")
+            if (path.StartsWith("event.", StringComparison.Ordinal))
             {
                 doc["kibana.alert.original_event." + path["event.".Length..]] = value?.DeepClone();
             }

@@ -1,0 +1,96 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Vigil.Events;
+using Vigil.Rules;
+
+namespace Vigil.Detection.Tests;
+
+public sealed class AlertDocumentTests
+{
+    private const string Event = """{"_id":"ev-1","@timestamp":"2026-11-20T09:00:00.000Z","event":{"kind":"event","category":["process"],"type":["start"],"action":"exec","id":"e1"},"data_stream":{"type":"logs","dataset":"cloud_defend.process","namespace":"default"},"host":{"name":"node-1","os":{"type":"linux"}},"process":{"name":"apt-get","args":["apt-get","install","curl"],"interactive":true,"parent":{"name":"bash"}},"container":{"id":"c0ffee"},"user":{"name":"root"},"kibana.alert.rule.name":"forged","signal":{"x":1}}""";
+
+    private static readonly DateTimeOffset Now = new(2026, 12, 3, 10, 0, 0, TimeSpan.Zero);
+
+    private static Alert Build()
+    {
+        var engine = new DetectionEngine(BuiltInRules.Load().Rules.Select(r => r.Rule), new DetectionOptions { Time = new FixedTime(Now) });
+        var alerts = new List<Alert>();
+        engine.Process(EventRecord.FromJson(Encoding.UTF8.GetBytes(Event), engine.Projection), alerts);
+        return Assert.Single(alerts);
+    }
+
+    [Fact]
+    public void AlertId_MatchesKibanaGenerateIdTestVectors()
+    {
+        const string rule = "5f3c1a2e-0000-4000-8000-000000000001";
+        const string index = ".ds-logs-cloud_defend.process-default-2026.08.21-000001";
+        Assert.Equal("59b8bae6f3f2a9b39a3faaace88584b8af60db78539cc14b080d1672c93dce77", AlertBuilder.AlertId(index, "ev-1", "1", "default", rule));
+        Assert.Equal("4fd462ab1973545024a609237e83919058414d2ad865d09b5dba27d0a6565e3b", AlertBuilder.AlertId(index, "ev-1", "undefined", "default", rule));
+    }
+
+    [Fact]
+    public void AlertId_IsDeterministicForTheSameEventAndRule()
+    {
+        var a = Build();
+        var b = Build();
+        Assert.Equal(a.Id, b.Id);
+        Assert.Equal(a.Id, a.Document["kibana.alert.uuid"]!.GetValue<string>());
+        Assert.Matches("^[0-9a-f]{64}$", a.Id);
+    }
+
+    [Fact]
+    public void Document_HasKibanaAlertShape()
+    {
+        var d = Build().Document;
+        Assert.Equal("signal", d["event.kind"]!.GetValue<string>());
+        Assert.False(d["event"]!.AsObject().ContainsKey("kind"));
+        Assert.Equal("exec", d["kibana.alert.original_event.action"]!.GetValue<string>());
+        Assert.Equal("event", d["kibana.alert.original_event.kind"]!.GetValue<string>());
+        Assert.Equal("process", d["kibana.alert.original_event.category"]![0]!.GetValue<string>());
+        Assert.Equal("2026-11-20T09:00:00.000Z", d["kibana.alert.original_time"]!.GetValue<string>());
+        Assert.Equal("2026-12-03T10:00:00.000Z", d["@timestamp"]!.GetValue<string>());
+        Assert.Equal("open", d["kibana.alert.workflow_status"]!.GetValue<string>());
+        Assert.Equal("low", d["kibana.alert.severity"]!.GetValue<string>());
+        Assert.Equal(21, d["kibana.alert.risk_score"]!.GetValue<int>());
+        Assert.Equal("Tool Installation Detected via Defend for Containers", d["kibana.alert.rule.name"]!.GetValue<string>());
+        Assert.Equal("527d23e6-8b67-4a8e-a6bd-5169b90ab2a8", d["kibana.alert.rule.rule_id"]!.GetValue<string>());
+        Assert.Equal("5m", d["kibana.alert.rule.interval"]!.GetValue<string>());
+        Assert.Equal("now-6m", d["kibana.alert.rule.from"]!.GetValue<string>());
+        Assert.Equal("event.ingested", d["kibana.alert.rule.timestamp_override"]!.GetValue<string>());
+        Assert.Equal("logs-cloud_defend.process*", d["kibana.alert.rule.indices"]![0]!.GetValue<string>());
+        Assert.Equal("logs-cloud_defend.process*", d["kibana.alert.rule.parameters"]!["index"]![0]!.GetValue<string>());
+        Assert.Contains("Tactic: Execution", d["kibana.alert.rule.tags"]!.AsArray().Select(t => t!.GetValue<string>()));
+        var threat = d["kibana.alert.rule.threat"]!.AsArray();
+        Assert.Contains(threat, t => t!["tactic"]!["id"]!.GetValue<string>() == "TA0002" && t["technique"]![0]!["id"]!.GetValue<string>() == "T1072");
+        Assert.StartsWith("## Triage and analysis", d["kibana.alert.rule.note"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("ev-1", d["kibana.alert.ancestors"]![0]!["id"]!.GetValue<string>());
+        Assert.Equal("logs-cloud_defend.process-default", d["kibana.alert.ancestors"]![0]!["index"]!.GetValue<string>());
+        Assert.Equal("apt-get", d["process"]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Document_DropsForgedAlertFieldsFromTheSource()
+    {
+        var d = Build().Document;
+        Assert.Equal("Tool Installation Detected via Defend for Containers", d["kibana.alert.rule.name"]!.GetValue<string>());
+        Assert.False(d.ContainsKey("signal"));
+        Assert.False(d.ContainsKey("_id"));
+    }
+
+    [Fact]
+    public void Reason_FollowsKibanaTemplate() =>
+        Assert.Equal(
+            "process event with process apt-get, parent process bash, by root on node-1 created low alert Tool Installation Detected via Defend for Containers.",
+            Build().Document["kibana.alert.reason"]!.GetValue<string>());
+
+    [Fact]
+    public void Reason_WithoutProcessFields_OmitsWith() =>
+        Assert.Equal(
+            "event on h created high alert R.",
+            AlertBuilder.Reason(JsonNode.Parse("""{"host":{"name":"h"}}""")!.AsObject(), "high", "R"));
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Vigil.Cli.Tests;
+
+public sealed partial class ScanCommandTests
+{
+    private static string Sample => Path.Combine(CliRunner.RepoRoot, "samples", "cloud_defend-process.ndjson");
+
+    /// <summary>The alerts samples/README.md promises, read from its "Expected alerts" line.</summary>
+    private static string[] ExpectedSampleAlerts()
+    {
+        var readme = File.ReadAllText(Path.Combine(CliRunner.RepoRoot, "samples", "README.md"));
+        var line = readme.Split('\n').First(l => l.Contains("Expected alerts", StringComparison.Ordinal));
+        return EventId().Matches(line).Select(m => m.Value).ToArray();
+    }
+
+    [GeneratedRegex(@"ev-\d{4}")]
+    private static partial Regex EventId();
+
+    private static List<JsonObject> ReadAlerts(string path) =>
+        File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+
+    [Fact]
+    public void Scan_SampleData_ReportsExactlyTheDocumentedAlerts()
+    {
+        var outFile = Path.Combine(CliRunner.TempDir(), "alerts.ndjson");
+        var r = CliRunner.Run("scan", "--format", "ndjson", "--out", outFile, Sample);
+        Assert.Equal(0, r.ExitCode);
+        var ids = ReadAlerts(outFile).Select(a => a["kibana.alert.original_event.id"]!.GetValue<string>()).ToArray();
+        var expected = ExpectedSampleAlerts();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, ids);
+        Assert.Contains($"events read: {File.ReadAllLines(Sample).Length}, bad lines: 0, rules run: 1, alerts: {expected.Length}", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_TableFormat_ShowsOneRowPerAlert()
+    {
+        var r = CliRunner.Run("scan", "--format", "table", Sample);
+        Assert.Equal(0, r.ExitCode);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("TIME", lines[0], StringComparison.Ordinal);
+        Assert.Equal(ExpectedSampleAlerts().Length, lines.Length - 1);
+        Assert.Contains(lines, l => l.Contains("apt-get install -y curl", StringComparison.Ordinal) && l.Contains("low", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Scan_BadLines_AreReportedAndEveryGoodAlertStillComes()
+    {
+        var dir = CliRunner.TempDir();
+        var input = Path.Combine(dir, "mixed.ndjson");
+        var sample = File.ReadAllLines(Sample);
+        var mixed = new List<string> { "{ not json", sample[0] };
+        mixed.AddRange(sample.Skip(1));
+        mixed.Insert(20, "[1,2,3]");
+        mixed.Add("{\"truncated\": ");
+        File.WriteAllText(input, string.Join('\n', mixed));
+        var outFile = Path.Combine(dir, "alerts.ndjson");
+        var r = CliRunner.Run("scan", "--format", "ndjson", "--out", outFile, input);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(ExpectedSampleAlerts(), ReadAlerts(outFile).Select(a => a["kibana.alert.original_event.id"]!.GetValue<string>()));
+        Assert.Contains($"{input}(1,3): error VIG0001: malformed JSON", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"{input}(21): error VIG0001: malformed JSON: an event must be a JSON object", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"{input}({mixed.Count},", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("bad lines: 3", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_SameEventTwice_GivesOneAlert()
+    {
+        var outFile = Path.Combine(CliRunner.TempDir(), "alerts.ndjson");
+        var r = CliRunner.Run("scan", "--format", "ndjson", "--out", outFile, Sample, Sample);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(ExpectedSampleAlerts().Length, ReadAlerts(outFile).Count);
+        Assert.Contains("duplicates dropped", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_BrokenRuleFile_IsReportedWithLocation_AndExitsOne()
+    {
+        var dir = CliRunner.TempDir();
+        var rules = Path.Combine(dir, "rules");
+        Directory.CreateDirectory(rules);
+        File.WriteAllText(Path.Combine(rules, "broken.toml"), "[metadata]\ncreation_date = \"2026/01/01\n");
+        var r = CliRunner.Run("scan", "--rules", rules, "--format", "ndjson", "--out", Path.Combine(dir, "a.ndjson"), Sample);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches(@"broken\.toml\(2,\d+\): error", r.Stderr);
+    }
+
+    [Fact]
+    public void Scan_RuleWithInvalidEql_PointsIntoTheTomlFile()
+    {
+        var dir = CliRunner.TempDir();
+        var builtin = File.ReadAllText(Path.Combine(CliRunner.RepoRoot, "src", "Vigil.Rules", "BuiltIn", "execution_container_tool_installation.toml"));
+        var broken = builtin.Replace("process.interactive == true", "process.interactive === true", StringComparison.Ordinal);
+        Assert.NotEqual(builtin, broken);
+        var file = Path.Combine(dir, "bad_query.toml");
+        File.WriteAllText(file, broken);
+        var lines = broken.Split('\n');
+        var lineNo = Array.FindIndex(lines, l => l.Contains("===", StringComparison.Ordinal)) + 1;
+        var col = lines[lineNo - 1].IndexOf("===", StringComparison.Ordinal) + 3;
+        var r = CliRunner.Run("rules", "validate", file);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"bad_query.toml({lineNo},{col}): error", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("^", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_IndexOption_RoutesEventsWithoutIndexInformation()
+    {
+        var dir = CliRunner.TempDir();
+        var input = Path.Combine(dir, "noindex.ndjson");
+        var lines = File.ReadAllLines(Sample).Select(l =>
+        {
+            var o = JsonNode.Parse(l)!.AsObject();
+            foreach (var key in o.Select(p => p.Key).Where(k => k.StartsWith("data_stream", StringComparison.Ordinal)).ToList())
+            {
+                o.Remove(key);
+            }
+            return o.ToJsonString();
+        });
+        File.WriteAllLines(input, lines);
+        var other = CliRunner.Run("scan", "--format", "ndjson", "--out", Path.Combine(dir, "a.ndjson"), "--index", "logs-other-default", input);
+        Assert.Equal(0, other.ExitCode);
+        Assert.Contains("alerts: 0", other.Stderr, StringComparison.Ordinal);
+        var process = CliRunner.Run("scan", "--format", "ndjson", "--out", Path.Combine(dir, "b.ndjson"), "--index", "logs-cloud_defend.process-default", input);
+        Assert.Contains($"alerts: {ExpectedSampleAlerts().Length}", process.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("scan")]
+    [InlineData("scan", "--format", "xml", "x.ndjson")]
+    [InlineData("frobnicate")]
+    public void UsageErrors_ExitTwo(params string[] args) => Assert.Equal(2, CliRunner.Run(args).ExitCode);
+
+    [Fact]
+    public void RulesList_ShowsTheBuiltInRule()
+    {
+        var r = CliRunner.Run("rules", "list");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("527d23e6-8b67-4a8e-a6bd-5169b90ab2a8", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Tool Installation Detected via Defend for Containers", r.Stdout, StringComparison.Ordinal);
+    }
+}

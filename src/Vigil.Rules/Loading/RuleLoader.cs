@@ -181,19 +181,24 @@ public static class RuleLoader
 
     private static void ReportToml(DocumentSyntax document, DiagnosticSink sink)
     {
-        foreach (var message in document.Diagnostics)
+        // Tomlyn recovers after an error and reports what the recovery stumbles on (an unclosed string makes every
+        // later line look wrong), and not in file order. The earliest error is the one to fix, so report only it
+        // and say how many followed.
+        var errors = document.Diagnostics
+            .Where(m => m.Kind == DiagnosticMessageKind.Error)
+            .OrderBy(m => m.Span.Start.Offset)
+            .ToList();
+        if (errors.Count == 0)
         {
-            var at = TextPos.From(message.Span.Start);
-            var width = Math.Max(1, message.Span.End.Offset - message.Span.Start.Offset + 1);
-            if (message.Kind == DiagnosticMessageKind.Error)
-            {
-                sink.Error(at, width, RuleDiagnosticCodes.TomlSyntax, message.Message);
-            }
-            else
-            {
-                sink.Warning(at, width, RuleDiagnosticCodes.TomlSyntax, message.Message);
-            }
+            return;
         }
+        var first = errors[0];
+        var at = TextPos.From(first.Span.Start);
+        var width = Math.Max(1, first.Span.End.Offset - first.Span.Start.Offset + 1);
+        var message = errors.Count == 1
+            ? first.Message
+            : $"{first.Message} ({errors.Count - 1} more TOML error(s) after this one not shown)";
+        sink.Error(at, width, RuleDiagnosticCodes.TomlSyntax, message);
     }
 
     /// <summary>Drops every rule whose <c>rule_id</c> an earlier rule already has; returns how many were dropped.</summary>

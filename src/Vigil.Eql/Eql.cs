@@ -18,6 +18,41 @@ public sealed record EqlOptions
 
     /// <summary>Optional field that orders events with equal timestamps.</summary>
     public string? TiebreakerField { get; init; }
+
+    /// <summary>
+    /// Mapping knowledge: the type of fields whose comparisons need more than their JSON value (dates, versions, IP
+    /// addresses). Fields not listed compare by value. The timestamp field is a <see cref="EqlFieldType.Date"/> unless listed.
+    /// </summary>
+    public IReadOnlyDictionary<string, EqlFieldType>? FieldTypes { get; init; }
+
+    internal EqlFieldType? TypeOf(string path)
+    {
+        if (FieldTypes is not null && FieldTypes.TryGetValue(path, out var t))
+        {
+            return t;
+        }
+        return string.Equals(path, TimestampField, StringComparison.Ordinal) ? EqlFieldType.Date : null;
+    }
+}
+
+/// <summary>
+/// How a field is mapped, where it changes comparisons: dates compare as instants (ISO 8601 strings or epoch milliseconds),
+/// versions by semantic-version precedence (invalid versions after valid ones), IP addresses by address.
+/// </summary>
+public enum EqlFieldType
+{
+    /// <summary>Exact string (the default for strings).</summary>
+    Keyword,
+    /// <summary>Integer or floating-point number.</summary>
+    Number,
+    /// <summary>true or false.</summary>
+    Boolean,
+    /// <summary>Date: ISO 8601 string or epoch milliseconds, nanosecond precision.</summary>
+    Date,
+    /// <summary>Software version with semantic-version ordering.</summary>
+    Version,
+    /// <summary>IPv4 or IPv6 address.</summary>
+    Ip,
 }
 
 /// <summary>Entry points: parse, check and compile EQL.</summary>
@@ -90,6 +125,10 @@ public sealed class CompiledQuery
 
     internal Evaluator[] UntilKeys { get; private set; } = [];
 
+    internal Execution.KeyEvaluator[] StageKeyEvaluators { get; private set; } = [];
+
+    internal Execution.KeyEvaluator? UntilKeyEvaluator { get; private set; }
+
     internal FieldRef? TimestampRef { get; private set; }
 
     internal FieldRef? TiebreakerRef { get; private set; }
@@ -97,7 +136,7 @@ public sealed class CompiledQuery
     internal static CompiledQuery Create(QueryNode node, EqlOptions options, FieldTable table)
     {
         var q = new CompiledQuery(node, options, table);
-        var compiler = new Compiler(table);
+        var compiler = new Compiler(table, options.TypeOf);
         q.CategoryField = compiler.Field(options.CategoryField);
         switch (node.Body)
         {
@@ -111,6 +150,7 @@ public sealed class CompiledQuery
                 {
                     q.UntilFilter = q.CompileFilter(compiler, until.Filter);
                     q.UntilKeys = s.By.Concat(until.By).Select(compiler.CompileValue).ToArray();
+                    q.UntilKeyEvaluator = new Execution.KeyEvaluator(q.UntilKeys, s.By.Concat(until.By).Select(IsOptionalKey).ToArray());
                 }
                 break;
             case SampleQuery s:
@@ -130,10 +170,14 @@ public sealed class CompiledQuery
     {
         StageFilters = stages.Select(s => CompileFilter(compiler, s.Filter)).ToArray();
         StageKeys = stages.Select(s => by.Concat(s.By).Select(compiler.CompileValue).ToArray()).ToArray();
+        StageKeyEvaluators = stages.Select((s, i) => new Execution.KeyEvaluator(StageKeys[i], by.Concat(s.By).Select(IsOptionalKey).ToArray())).ToArray();
         Categories = stages.Any(s => s.Filter.Category is null)
             ? null
             : stages.Select(s => s.Filter.Category!).ToHashSet(StringComparer.Ordinal);
     }
+
+    /// <summary>A <c>?field</c> join key may be null and then joins with null; any other null key drops the event.</summary>
+    private static bool IsOptionalKey(Expr key) => key is FieldExpr { Optional: true };
 
     private Predicate CompileFilter(Compiler compiler, EventQuery e)
     {

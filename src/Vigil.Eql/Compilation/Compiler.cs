@@ -19,9 +19,14 @@ internal delegate bool Predicate(IEqlEvent e);
 internal sealed class Compiler
 {
     private readonly FieldTable _fields;
+    private readonly Func<string, EqlFieldType?> _typeOf;
     private readonly HashSet<FieldRef> _used = [];
 
-    public Compiler(FieldTable fields) => _fields = fields;
+    public Compiler(FieldTable fields, Func<string, EqlFieldType?>? typeOf = null)
+    {
+        _fields = fields;
+        _typeOf = typeOf ?? (static _ => null);
+    }
 
     /// <summary>Every field the compiled closures read.</summary>
     public IReadOnlyCollection<FieldRef> UsedFields => _used;
@@ -201,6 +206,10 @@ internal sealed class Compiler
             (left, right) = (right, left);
             op = op switch { CompareOp.Lt => CompareOp.Gt, CompareOp.Le => CompareOp.Ge, CompareOp.Gt => CompareOp.Lt, CompareOp.Ge => CompareOp.Le, _ => op };
         }
+        if (TypedComparer.For(TypeOf(left) ?? TypeOf(right)) is { } typed && right is not LiteralExpr { Value.IsNull: true })
+        {
+            return CompileTypedCompare(op, left, right, typed);
+        }
         var l = CompileValue(left);
         if (right is LiteralExpr { Value.IsNull: true })
         {
@@ -268,6 +277,58 @@ internal sealed class Compiler
             }
             return false;
         };
+    }
+
+    private EqlFieldType? TypeOf(Expr e) => e is FieldExpr f ? _typeOf(f.Path) : null;
+
+    /// <summary>A comparison on a date, version or IP field: each side converts to the field's comparable form first.</summary>
+    private Predicate CompileTypedCompare(CompareOp op, Expr left, Expr right, TypedComparer typed)
+    {
+        if (op == CompareOp.Neq)
+        {
+            var eq = CompileTypedCompare(CompareOp.Eq, left, right, typed);
+            return e => !eq(e);
+        }
+        var l = ConvertedValue(left, typed);
+        var r = ConvertedValue(right, typed);
+        return e =>
+        {
+            var lv = l(e);
+            var rv = r(e);
+            if (lv.IsNull || rv.IsNull)
+            {
+                return false;
+            }
+            foreach (var a in lv.Items)
+            {
+                foreach (var b in rv.Items)
+                {
+                    if (!a.IsNull && !b.IsNull && typed.Compare(a, b) is { } cmp && op switch
+                    {
+                        CompareOp.Eq => cmp == 0,
+                        CompareOp.Lt => cmp < 0,
+                        CompareOp.Le => cmp <= 0,
+                        CompareOp.Gt => cmp > 0,
+                        _ => cmp >= 0,
+                    })
+                    {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        };
+    }
+
+    private Evaluator ConvertedValue(Expr e, TypedComparer typed)
+    {
+        if (e is LiteralExpr lit)
+        {
+            var converted = typed.ConvertAll(lit.Value);
+            return _ => converted;
+        }
+        var inner = CompileValue(e);
+        return ev => typed.ConvertAll(inner(ev));
     }
 
     private Predicate CompileIn(InExpr i)

@@ -22,6 +22,8 @@ internal static class Program
         var root = new RootCommand("Vigil: detection engine for Linux containers that runs Elastic detection rules (EQL) on process events.");
         root.Subcommands.Add(ScanCommand.Create(stdout, stderr));
         root.Subcommands.Add(RulesCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SensorCommand.CreateSensor(stdout, stderr));
+        root.Subcommands.Add(SensorCommand.CreateWatch(stdout, stderr));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -10,7 +10,7 @@ public sealed class TableAlertSink : IAlertSink
 {
     private static readonly (string Title, int Width)[] Columns =
     [
-        ("TIME", 24), ("RULE", 40), ("SEVERITY", 8), ("HOST", 16), ("CONTAINER", 12), ("USER", 10), ("COMMAND LINE", 0),
+        ("TIME", 27), ("RULE", 40), ("SEVERITY", 8), ("HOST", 16), ("CONTAINER", 12), ("USER", 10), ("COMMAND LINE", 0),
     ];
 
     private readonly TextWriter _out;

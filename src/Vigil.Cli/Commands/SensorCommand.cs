@@ -1,0 +1,148 @@
+using System.CommandLine;
+using Vigil.Detection;
+using Vigil.Events;
+using Vigil.Sensor;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary><c>vigil sensor</c> and <c>vigil watch</c>: live process telemetry from this host's kernel.</summary>
+internal static class SensorCommand
+{
+    public static Command CreateSensor(TextWriter stdout, TextWriter stderr)
+    {
+        var output = new Option<string?>("--out") { Description = "Append events to this NDJSON file instead of standard output." };
+        var command = new Command("sensor", "Capture process events (fork, exec, end) from the kernel and write them as NDJSON shaped like Defend for Containers.")
+        {
+            output,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(output);
+            await using var sensor = StartSensor(stderr);
+            if (sensor is null)
+            {
+                return Program.Errors;
+            }
+            await using var stream = path is null ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            stderr.WriteLine(path is null ? "vigil sensor: capturing; Ctrl+C to stop." : $"vigil sensor: capturing to {path}; Ctrl+C to stop.");
+            long written = 0;
+            try
+            {
+                await foreach (var e in sensor.ReadAllAsync(ct).ConfigureAwait(false))
+                {
+                    await stream.WriteAsync(e.Json, ct).ConfigureAwait(false);
+                    stream.WriteByte((byte)'\n');
+                    if (sensor.Events.Count == 0)
+                    {
+                        await stream.FlushAsync(ct).ConfigureAwait(false);
+                    }
+                    written++;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            stderr.WriteLine($"vigil sensor: {written} events written; {Describe(sensor.Stats)}");
+            return Program.Ok;
+        });
+        return command;
+    }
+
+    public static Command CreateWatch(TextWriter stdout, TextWriter stderr)
+    {
+        var rules = new Option<string[]>("--rules")
+        {
+            Description = "Rule file or directory (repeatable). Default: the built-in rule pack.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var format = new Option<string?>("--format") { Description = "Output format: table (default on a terminal) or ndjson." };
+        format.AcceptOnlyFromAmong("table", "ndjson");
+        var command = new Command("watch", "Run the sensor and the detection engine together and print alerts as they happen.")
+        {
+            rules, format,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var loaded = RuleSources.Load(parse.GetValue(rules), stderr);
+            var engine = new DetectionEngine(loaded.Rules.Select(r => r.Rule), new DetectionOptions { ExecutionType = "streaming" });
+            if (engine.Rules.Count == 0)
+            {
+                stderr.WriteLine("vigil watch: no executable rules loaded.");
+                return Program.Errors;
+            }
+            await using var sensor = StartSensor(stderr);
+            if (sensor is null)
+            {
+                return Program.Errors;
+            }
+            var fmt = parse.GetValue(format) ?? (Console.IsOutputRedirected ? "ndjson" : "table");
+            using IAlertSink sink = fmt == "ndjson" ? new NdjsonAlertSink(Console.OpenStandardOutput(), ownsStream: false) : new TableAlertSink(stdout);
+            stderr.WriteLine($"vigil watch: {engine.Rules.Count} rules running; Ctrl+C to stop.");
+            var alerts = new List<Alert>();
+            long events = 0;
+            long alertCount = 0;
+            try
+            {
+                await foreach (var e in sensor.ReadAllAsync(ct).ConfigureAwait(false))
+                {
+                    events++;
+                    EventRecord record;
+                    try
+                    {
+                        record = EventRecord.FromJson(e.Json.Span, engine.Projection, "sensor", events);
+                    }
+                    catch (System.Text.Json.JsonException ex)
+                    {
+                        stderr.WriteLine($"vigil watch: sensor produced an unreadable event: {ex.Message}");
+                        continue;
+                    }
+                    alerts.Clear();
+                    engine.Process(record, alerts);
+                    foreach (var alert in alerts)
+                    {
+                        sink.Write(alert);
+                        sink.Flush();
+                        alertCount++;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            stderr.WriteLine($"vigil watch: {events} events, {alertCount} alerts; {Describe(sensor.Stats)}");
+            return Program.Ok;
+        });
+        return command;
+    }
+
+    private static ProcessSensor? StartSensor(TextWriter stderr)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            stderr.WriteLine("vigil: the sensor needs Linux (the kernel's netlink process connector).");
+            return null;
+        }
+        var sensor = new ProcessSensor(new SensorOptions());
+        sensor.DataLoss += (_, loss) => stderr.WriteLine($"vigil: warning: {loss.Message}");
+        try
+        {
+            sensor.Start();
+            return sensor;
+        }
+        catch (SensorPrivilegeException ex)
+        {
+            stderr.WriteLine($"vigil: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            stderr.WriteLine($"vigil: cannot start the sensor: {ex.Message}");
+        }
+        sensor.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return null;
+    }
+
+    private static string Describe(SensorStats s) =>
+        $"kernel messages {s.MessagesReceived}, emitted {s.EventsEmitted}, overruns {s.KernelOverruns}, lost {s.LostMessages}, " +
+        $"dropped {s.ConsumerDrops}, resyncs {s.Resyncs}, enrichment failures {s.EnrichmentFailures}" +
+        (s.Complete ? "; capture complete" : "; CAPTURE INCOMPLETE: events were lost (see warnings above)");
+}

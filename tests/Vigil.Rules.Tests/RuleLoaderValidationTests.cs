@@ -95,6 +95,16 @@ public sealed class RuleLoaderValidationTests
     }
 
     [Fact]
+    public void Load_MissingField_PointsAtRuleHeader_EvenAfterASubTable()
+    {
+        var text = "[rule.investigation_fields]\nfield_names = [\"host.name\"]\n\n" + RuleText.With((RuleText.Name, ""));
+
+        var error = Assert.Single(RuleLoader.LoadString(text).Errors);
+
+        Assert.Equal((RuleText.RuleHeader + 3, 1), (error.Line, error.Column));
+    }
+
+    [Fact]
     public void Load_MissingQuery_PointsAtRuleHeader()
     {
         var result = RuleLoader.LoadString(RuleText.With((RuleText.QueryOpen, ""), (RuleText.QueryBody, ""), (RuleText.QueryClose, "")));

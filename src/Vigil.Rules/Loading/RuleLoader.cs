@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -142,13 +143,24 @@ public static class RuleLoader
             return new Outcome(null, [new RuleDiagnostic(input.Name, 1, 1, RuleDiagnosticCodes.ReadFailed, ex.Message, RuleDiagnosticSeverity.Error)]);
         }
         var sink = new DiagnosticSink(input.Name, text);
-        var document = SyntaxParser.Parse(text, input.Name, validate: true);
-        if (document.HasErrors)
+        TTable root;
+        try
         {
-            ReportToml(document, sink);
+            var document = SyntaxParser.Parse(text, input.Name, validate: true);
+            if (document.HasErrors)
+            {
+                ReportToml(document, sink);
+                return new Outcome(null, sink.Items);
+            }
+            root = TomlTreeBuilder.Build(document, text);
+        }
+        catch (Exception ex) when (ex is TomlException or InvalidOperationException)
+        {
+            // Tomlyn throws on some limits (nesting depth) instead of reporting; one bad file must not stop the others.
+            var at = ex is TomlException { Line: { } line, Column: { } column } ? new TextPos(line, column) : TextPos.Start;
+            sink.Error(at, 1, RuleDiagnosticCodes.TomlSyntax, ex.Message);
             return new Outcome(null, sink.Items);
         }
-        var root = TomlTreeBuilder.Build(document, text);
         var (rule, _) = RuleReader.Read(root, sink, input.Name);
         var diagnostics = options.WarnOnUnknownKeys
             ? sink.Items

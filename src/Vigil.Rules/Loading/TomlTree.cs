@@ -17,11 +17,11 @@ internal readonly record struct TextPos(int Line, int Column)
 /// </summary>
 internal abstract class TNode(TextPos position, int width)
 {
-    /// <summary>Where the value starts.</summary>
-    public TextPos Position { get; } = position;
+    /// <summary>Where the value starts (for a table: its header).</summary>
+    public TextPos Position { get; private protected set; } = position;
 
     /// <summary>How many characters of the first line a caret should cover.</summary>
-    public int Width { get; } = width;
+    public int Width { get; private protected set; } = width;
 
     /// <summary>A word for error messages ("a string", "an integer").</summary>
     public abstract string Describe();
@@ -76,6 +76,16 @@ internal sealed class TTable(TextPos position, int width, string displayName) : 
     /// <summary>Dotted name for messages, e.g. <c>rule.threat.tactic</c>.</summary>
     public string DisplayName { get; } = displayName;
 
+    /// <summary>
+    /// Moves the table's position to its own <c>[header]</c>: a table first created implicitly (by <c>[rule.x]</c> or a
+    /// dotted key) and defined later should be reported at its definition.
+    /// </summary>
+    public void DefineAt(TextPos header, int width)
+    {
+        Position = header;
+        Width = width;
+    }
+
     public override string Describe() => "a table";
 
     public override object? ToPublic()
@@ -124,6 +134,7 @@ internal static class TomlTreeBuilder
             else
             {
                 target = Navigate(root, path, header, headerWidth);
+                target.DefineAt(header, headerWidth);
             }
             foreach (var keyValue in tableSyntax.Items)
             {

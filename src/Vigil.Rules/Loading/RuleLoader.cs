@@ -161,7 +161,7 @@ public static class RuleLoader
             sink.Error(at, 1, RuleDiagnosticCodes.TomlSyntax, ex.Message);
             return new Outcome(null, sink.Items);
         }
-        var (rule, _) = RuleReader.Read(root, sink, input.Name);
+        var rule = RuleReader.Read(root, sink, input.Name);
         var diagnostics = options.WarnOnUnknownKeys
             ? sink.Items
             : [.. sink.Items.Where(d => d.Code != RuleDiagnosticCodes.UnknownKey)];

@@ -9,7 +9,7 @@ namespace Vigil.Rules;
 /// </summary>
 internal static class RuleReader
 {
-    public static (DetectionRule? Rule, TScalar? QueryNode) Read(TTable root, DiagnosticSink sink, string? path)
+    public static DetectionRule? Read(TTable root, DiagnosticSink sink, string? path)
     {
         var top = new TableReader(root, sink);
 
@@ -37,23 +37,23 @@ internal static class RuleReader
         var transform = transformReader is null ? null : ReadTransform(transformReader);
         if (ruleReader is null)
         {
-            return (null, null);
+            return null;
         }
         // Without [metadata] the rule is invalid anyway; a placeholder lets [rule] still be checked and reported.
         var (rule, queryNode) = ReadRule(ruleReader, metadata ?? new RuleMetadata { CreationDate = "", UpdatedDate = "" });
         if (sink.HasErrors || rule is null || metadata is null)
         {
-            return (null, queryNode);
+            return null;
         }
         var source = queryNode is null
             ? new RuleSource(path, 0, 0)
             : new RuleSource(path, queryNode.ContentStart.Line, queryNode.ContentStart.Column);
-        return (rule with
+        return rule with
         {
             Transform = transform,
             Raw = (IReadOnlyDictionary<string, object?>)root.ToPublic()!,
             Source = source,
-        }, queryNode);
+        };
     }
 
     private static RuleMetadata? ReadMetadata(TableReader t)

@@ -34,9 +34,6 @@ internal sealed class TScalar(TextPos position, int width, object value) : TNode
 {
     public object Value { get; } = value;
 
-    /// <summary>For strings: the token kind, which tells literal from basic and single- from multi-line.</summary>
-    public TokenKind StringKind { get; init; }
-
     /// <summary>For strings: where the string's text begins inside the file (after the delimiter and a trimmed newline).</summary>
     public TextPos ContentStart { get; init; }
 
@@ -221,7 +218,6 @@ internal static class TomlTreeBuilder
                 var kind = s.Token?.TokenKind ?? TokenKind.String;
                 return new TScalar(position, width, s.Value ?? string.Empty)
                 {
-                    StringKind = kind,
                     ContentStart = ContentStart(value.Span.Start, kind, text),
                 };
             case IntegerValueSyntax i:

@@ -127,6 +127,14 @@ internal sealed class Compiler
                     return body(values, ci);
                 };
             }
+            case CompareExpr c when c.Left is not LiteralExpr { Value.IsNull: true } && c.Right is not LiteralExpr { Value.IsNull: true }:
+            {
+                // As a value, a comparison with a null operand is null (so `null == (x > 1)` holds when x is missing).
+                var p = CompileCondition(c);
+                var l = CompileValue(c.Left);
+                var r = CompileValue(c.Right);
+                return e => l(e).IsNull || r(e).IsNull ? EqlValue.Null : EqlValue.From(p(e));
+            }
             case NotExpr or LogicalExpr or CompareExpr or InExpr or MatchExpr:
             {
                 var p = CompileCondition(expr);

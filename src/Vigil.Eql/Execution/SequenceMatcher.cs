@@ -307,6 +307,11 @@ internal sealed class SequenceMatcher : EqlMatcher
                 return;
             }
         }
+        if (!_hasLeading && !_hasTrailing)
+        {
+            c.State = CandidateState.Accepted;
+            return;
+        }
         var anchor = p.StartTs;
         if (_hasLeading)
         {

@@ -302,7 +302,7 @@ internal sealed class Parser
             else if (Current.IsKeyword("with") && PeekToken(1).IsKeyword("runs") && runs == 1)
             {
                 var withTok = Advance();
-                if (!allowRuns || missing)
+                if (!allowRuns)
                 {
                     throw Error(withTok, "EQL0124", "'with runs' is only allowed on a sequence's event stages");
                 }

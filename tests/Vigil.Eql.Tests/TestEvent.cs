@@ -11,9 +11,13 @@ internal sealed class TestEvent : IEqlEvent
 
     public TestEvent(string json)
     {
+        Json = json;
         using var doc = JsonDocument.Parse(json);
         Walk(doc.RootElement, string.Empty);
     }
+
+    /// <summary>The JSON the event was built from.</summary>
+    public string Json { get; }
 
     private void Walk(JsonElement e, string path)
     {

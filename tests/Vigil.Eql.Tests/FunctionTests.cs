@@ -45,6 +45,8 @@ public sealed class FunctionTests
     [InlineData("number(\"ff\", 16) == 255", true)]
     [InlineData("number(\"0x1F\", 16) == 31", true)]
     [InlineData("number(\"zz\") == null", true)]
+    [InlineData("number(\"0x1337\") == 4919", true)]
+    [InlineData("number(\"-0x10\") == -16", true)]
     [InlineData("add(n, 3) == 10", true)]
     [InlineData("subtract(n, 10) == -3", true)]
     [InlineData("multiply(neg, 2) == -14", true)]

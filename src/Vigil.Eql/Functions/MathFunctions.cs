@@ -35,6 +35,11 @@ internal static class MathFunctions
         }
         var s = StringFunctions.Text(v)!.Trim();
         var radix = a.Length > 1 && Scalar(a[1]).IsNumber ? (int)Scalar(a[1]).AsDouble : 10;
+        // Without a base, integer literals starting with 0x are hexadecimal (as Elasticsearch documents: number("0xdeadbeef")).
+        if (a.Length == 1 && s.TrimStart('+', '-').StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            radix = 16;
+        }
         if (radix == 10)
         {
             if (long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))

@@ -32,7 +32,17 @@ internal readonly struct JoinKey : IEquatable<JoinKey>, IComparable<JoinKey>
         }
     }
 
+    private JoinKey(EqlValue single)
+    {
+        Count = 1;
+        _single = single;
+        _values = null;
+        _hash = single.GetHashCode();
+    }
+
     public int Count { get; }
+
+    public static JoinKey Single(EqlValue value) => new(value);
 
     public EqlValue this[int index] => Count == 1 ? _single : _values![index];
 
@@ -140,6 +150,20 @@ internal sealed class KeyEvaluator
         {
             output.Add(JoinKey.None);
             return true;
+        }
+        if (_keys.Length == 1)
+        {
+            // The common case: one key, one value; no allocation.
+            var only = _keys[0](e);
+            if (only.Kind != EqlValueKind.Array)
+            {
+                if (only.IsNull && !_optional[0])
+                {
+                    return false;
+                }
+                output.Add(JoinKey.Single(only));
+                return true;
+            }
         }
         EqlValue[]? single = null;
         List<EqlValue[]>? options = null;

@@ -69,6 +69,18 @@ public sealed class SequenceRunnerTests
     }
 
     [Fact]
+    public void TrailingMissingStage_IsReleasedByTheWatermarkWithoutANewEvent()
+    {
+        var matcher = EqlMatcher.Create(Eql.Compile("sequence with maxspan=1s [a where true] ![m where true]"));
+        var results = new List<EqlResult>();
+        matcher.Push(RunnerTestSupport.Events("1 0 a -")[0], results);
+        matcher.AdvanceTo(1_000_000_000, results);
+        Assert.Empty(results);
+        matcher.AdvanceTo(1_000_000_001, results);
+        Assert.Equal("1,-", Format(results));
+    }
+
+    [Fact]
     public void PendingLimit_EvictsOldestAndCountsIt()
     {
         var result = Run(AB, "1 0 a x; 2 1 a y; 3 2 a z; 4 3 b x; 5 4 b z", new EqlRunOptions { MaxPendingSequencesPerStage = 2 }, out var stats);

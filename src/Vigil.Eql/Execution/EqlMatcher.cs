@@ -65,6 +65,15 @@ public abstract class EqlMatcher
     /// <summary>Feeds the next event; results it completes are added to <paramref name="results"/>.</summary>
     public abstract void Push(IEqlEvent e, ICollection<EqlResult> results);
 
+    /// <summary>
+    /// Tells the matcher that no event older than <paramref name="watermarkNanos"/> (nanoseconds since the epoch, see
+    /// <see cref="EqlTime"/>) will come, so that sequences held for a trailing missing-event window that has closed are
+    /// released without waiting for the next event. Live hosts call it on a timer with their reorder window's horizon.
+    /// </summary>
+    public virtual void AdvanceTo(long watermarkNanos, ICollection<EqlResult> results)
+    {
+    }
+
     /// <summary>Ends the stream: releases what was held for windows that can no longer see events.</summary>
     public virtual void Complete(ICollection<EqlResult> results)
     {

@@ -156,6 +156,8 @@ internal sealed class SequenceMatcher : EqlMatcher
         }
     }
 
+    public override void AdvanceTo(long watermarkNanos, ICollection<EqlResult> results) => ReleaseClosedWindows(watermarkNanos, results);
+
     public override void Complete(ICollection<EqlResult> results)
     {
         foreach (var c in _held)

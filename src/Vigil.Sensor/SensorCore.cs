@@ -5,6 +5,9 @@ using Vigil.Sensor.Tracking;
 
 namespace Vigil.Sensor;
 
+/// <summary>What /proc said about a process right after its exec.</summary>
+internal sealed record ExecCapture(ProcessEntry Snapshot, EnrichResult Result);
+
 /// <summary>
 /// Turns decoded proc connector events into process-table updates and ECS documents. No I/O of its own
 /// besides /proc reads, so tests drive it with synthetic events and a fake proc root. Single-threaded.
@@ -35,8 +38,23 @@ internal sealed class SensorCore : IDisposable
 
     public ProcessTable Table => _table;
 
-    /// <summary>Applies one event; <paramref name="receivedTimestamp"/> is the Stopwatch time of receipt.</summary>
-    public void Handle(in ProcEvent ev, long receivedTimestamp)
+    /// <summary>
+    /// Reads /proc for a process that just exec'd, before anything else is done: when several messages
+    /// are queued, the receive loop captures every exec first and writes documents afterwards, because
+    /// a short-lived process's /proc entry is gone within a millisecond or two.
+    /// </summary>
+    public ExecCapture CaptureExec(int pid)
+    {
+        var snapshot = new ProcessEntry(pid);
+        EnrichResult result = _reader.ReadAll(snapshot);
+        return new ExecCapture(snapshot, result);
+    }
+
+    /// <summary>
+    /// Applies one event; <paramref name="receivedTimestamp"/> is the Stopwatch time of receipt and
+    /// <paramref name="capture"/> the /proc snapshot already taken for an exec, if any.
+    /// </summary>
+    public void Handle(in ProcEvent ev, long receivedTimestamp, ExecCapture? capture = null)
     {
         switch (ev.Kind)
         {
@@ -44,7 +62,7 @@ internal sealed class SensorCore : IDisposable
                 OnFork(ev, receivedTimestamp);
                 break;
             case ProcEventKind.Exec:
-                OnExec(ev, receivedTimestamp);
+                OnExec(ev, receivedTimestamp, capture);
                 break;
             case ProcEventKind.Exit:
                 OnExit(ev, receivedTimestamp);
@@ -137,6 +155,39 @@ internal sealed class SensorCore : IDisposable
     /// <inheritdoc />
     public void Dispose() => _writer.Dispose();
 
+    /// <summary>
+    /// Runs fork, exec and exit of this very process through a throw-away core so that every method on
+    /// the event path is compiled before the first real event: a first exec that waits for the JIT
+    /// loses the race against a short-lived process and can no longer read its /proc entry.
+    /// </summary>
+    public static void WarmUp(SensorOptions options, SensorClock clock)
+    {
+        int self = Environment.ProcessId;
+        using var core = new SensorCore(options, clock, new SensorCounters(), static _ => { });
+        Span<byte> datagram = stackalloc byte[ProcConnectorMessage.EventMessageSize];
+        ulong now = (ulong)SensorClock.MonotonicNowNs();
+        var tracker = new SequenceTracker();
+        ProcEvent[] events =
+        [
+            new(ProcEventKind.Fork, 0, 0, 0, now, self, self, self, self, 0, 0),
+            new(ProcEventKind.Exec, 0, 1, 0, now, self, self, 0, 0, 0, 0),
+            new(ProcEventKind.Sid, 0, 2, 0, now, self, self, 0, 0, 0, 0),
+            new(ProcEventKind.Exit, 0, 3, 0, now, self, self, self, self, 0, 17),
+        ];
+        for (int round = 0; round < 2; round++)
+        {
+            foreach (ProcEvent ev in events)
+            {
+                ProcConnectorMessage.WriteEvent(datagram, ev);
+                ProcConnectorMessage.TryRead(datagram, out ProcEvent decoded, out _);
+                tracker.Observe(decoded.Cpu, decoded.Sequence);
+                core.Handle(decoded, 0);
+            }
+        }
+
+        core.Evict(SensorClock.MonotonicNowNs());
+    }
+
     /// <summary>Evicts old exited processes; returns how many.</summary>
     public int Evict(long nowMonotonicNs)
     {
@@ -207,7 +258,7 @@ internal sealed class SensorCore : IDisposable
         }
     }
 
-    private void OnExec(in ProcEvent ev, long receivedTimestamp)
+    private void OnExec(in ProcEvent ev, long receivedTimestamp, ExecCapture? capture)
     {
         int pid = ev.Tgid;
         ProcessEntry? entry = _table.Get(pid);
@@ -220,14 +271,16 @@ internal sealed class SensorCore : IDisposable
         ulong knownStart = entry.StartTicks;
         bool hadStart = entry.StartKnown;
 
-        EnrichResult result = _reader.ReadAll(entry);
-        bool partial = (result & EnrichResult.Image) == 0;
+        capture ??= CaptureExec(pid);
+        entry.ApplyCapture(capture.Snapshot, capture.Result);
+        _reader.ResolveNames(entry);
+        bool partial = (capture.Result & EnrichResult.Image) == 0;
         if (partial)
         {
             Interlocked.Increment(ref _counters.EnrichmentFailures);
         }
 
-        if ((result & EnrichResult.Stat) == 0 && !hadStart)
+        if ((capture.Result & EnrichResult.Stat) == 0 && !hadStart)
         {
             _reader.SetStart(entry, _clock.MonotonicToTicks((long)ev.TimestampNs));
         }

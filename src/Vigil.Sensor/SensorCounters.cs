@@ -14,6 +14,7 @@ internal sealed class SensorCounters
     public long ProcessesEvicted;
     public int ReceiveBufferBytes;
     public DateTimeOffset StartedAt;
+    public volatile string ReceiveThreadScheduling = "default";
 
     public SensorStats Snapshot() => new(
         Interlocked.Read(ref MessagesReceived),
@@ -26,5 +27,6 @@ internal sealed class SensorCounters
         Volatile.Read(ref ProcessesTracked),
         Interlocked.Read(ref ProcessesEvicted),
         Volatile.Read(ref ReceiveBufferBytes),
-        StartedAt);
+        StartedAt,
+        ReceiveThreadScheduling);
 }

@@ -1,5 +1,18 @@
 namespace Vigil.Sensor;
 
+/// <summary>How the receive thread is scheduled.</summary>
+public enum SensorThreadScheduling
+{
+    /// <summary>Leave it as the runtime created it.</summary>
+    Default,
+
+    /// <summary>Nice -10: more CPU share, but a woken thread may still wait behind the running task.</summary>
+    Boosted,
+
+    /// <summary>SCHED_FIFO at <see cref="SensorOptions.RealtimePriority"/>, falling back to <see cref="Boosted"/>.</summary>
+    Realtime,
+}
+
 /// <summary>Settings for <see cref="ProcessSensor"/>. The defaults suit a host sensor running as root.</summary>
 public sealed class SensorOptions
 {
@@ -35,6 +48,16 @@ public sealed class SensorOptions
 
     /// <summary>At most this many exited processes are kept; the oldest exits are evicted first.</summary>
     public int MaxExitedProcesses { get; init; } = 32_768;
+
+    /// <summary>
+    /// Scheduling of the receive thread. Realtime by default: /proc must be read before a short-lived
+    /// process exits, which needs the thread to run the moment a message arrives, not after the exec'ing
+    /// task yields. The thread sleeps when idle and its work per event is a few microseconds.
+    /// </summary>
+    public SensorThreadScheduling ReceiveThreadScheduling { get; init; } = SensorThreadScheduling.Realtime;
+
+    /// <summary>SCHED_FIFO priority for <see cref="SensorThreadScheduling.Realtime"/> (1–99; low is enough to preempt ordinary tasks).</summary>
+    public int RealtimePriority { get; init; } = 1;
 
     /// <summary>How long <see cref="ProcessSensor.Start"/> waits for the kernel to acknowledge the subscription.</summary>
     public TimeSpan SubscribeTimeout { get; init; } = TimeSpan.FromSeconds(2);

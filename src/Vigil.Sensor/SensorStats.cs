@@ -12,6 +12,7 @@ namespace Vigil.Sensor;
 /// <param name="ProcessesEvicted">Exited processes removed from the table by age or cap.</param>
 /// <param name="ReceiveBufferBytes">The socket receive buffer currently in force.</param>
 /// <param name="StartedAt">When <see cref="ProcessSensor.Start"/> completed.</param>
+/// <param name="ReceiveThreadScheduling">What scheduling the receive thread got: "SCHED_FIFO 1", "nice -10" or "default".</param>
 public sealed record SensorStats(
     long MessagesReceived,
     long EventsEmitted,
@@ -23,7 +24,8 @@ public sealed record SensorStats(
     int ProcessesTracked,
     long ProcessesEvicted,
     int ReceiveBufferBytes,
-    DateTimeOffset StartedAt)
+    DateTimeOffset StartedAt,
+    string ReceiveThreadScheduling)
 {
     /// <summary>Everything the kernel sent since start reached the consumer: no overrun, gap or drop.</summary>
     public bool Complete => KernelOverruns == 0 && LostMessages == 0 && ConsumerDrops == 0;

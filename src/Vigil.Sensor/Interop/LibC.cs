@@ -104,6 +104,20 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "sysconf", SetLastError = true)]
     public static partial long SysConf(int name);
 
+    public const int PRIO_PROCESS = 0;
+    public const int SCHED_OTHER = 0;
+    public const int SCHED_FIFO = 1;
+    public const int SCHED_RR = 2;
+
+    [LibraryImport(Lib, EntryPoint = "gettid")]
+    public static partial int GetTid();
+
+    [LibraryImport(Lib, EntryPoint = "setpriority", SetLastError = true)]
+    public static partial int SetPriority(int which, uint who, int prio);
+
+    [LibraryImport(Lib, EntryPoint = "sched_setscheduler", SetLastError = true)]
+    public static partial int SchedSetScheduler(int pid, int policy, int* param);
+
     [LibraryImport(Lib, EntryPoint = "geteuid")]
     public static partial uint GetEUid();
 

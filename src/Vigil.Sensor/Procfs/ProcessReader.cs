@@ -82,7 +82,7 @@ internal sealed class ProcessReader
         }
 
         ResolveNames(e);
-        e.Name = DeriveName(e.Comm, e.Executable);
+        e.Name = DeriveName(e.Comm, e.Executable) ?? ArgumentName(e.Args);
         return result;
     }
 
@@ -222,6 +222,22 @@ internal sealed class ProcessReader
         }
 
         return comm;
+    }
+
+    /// <summary>
+    /// Last resort for <c>process.name</c> when the process exited between the cmdline read and the
+    /// stat read: the basename of argv[0].
+    /// </summary>
+    public static string? ArgumentName(string[]? args)
+    {
+        if (args is not { Length: > 0 } || args[0].Length == 0)
+        {
+            return null;
+        }
+
+        string first = args[0];
+        int slash = first.LastIndexOf('/');
+        return slash < 0 ? first : first[(slash + 1)..];
     }
 
     /// <summary>Splits NUL-separated cmdline bytes; a trailing NUL does not make an empty last argument.</summary>

@@ -85,6 +85,55 @@ internal sealed class ProcessEntry
     }
 
     /// <summary>
+    /// Takes what an exec-time /proc read found. The old image is stale after an exec, so name, comm,
+    /// args and executable are replaced even when the read failed (absent beats wrong); what an exec does
+    /// not change (working directory, cgroup, namespaces, parentage) is kept when it could not be read.
+    /// </summary>
+    public void ApplyCapture(ProcessEntry snapshot, Procfs.EnrichResult result)
+    {
+        Comm = snapshot.Comm;
+        Name = snapshot.Name;
+        Args = snapshot.Args;
+        Executable = snapshot.Executable;
+        if ((result & Procfs.EnrichResult.Stat) != 0)
+        {
+            ParentPid = snapshot.ParentPid;
+            ProcessGroupId = snapshot.ProcessGroupId;
+            SessionId = snapshot.SessionId;
+            TtyNr = snapshot.TtyNr;
+            StartTicks = snapshot.StartTicks;
+            StartKnown = snapshot.StartKnown;
+            StartUnixNs = snapshot.StartUnixNs;
+            EntityId = snapshot.EntityId;
+        }
+
+        if ((result & Procfs.EnrichResult.WorkingDirectory) != 0)
+        {
+            WorkingDirectory = snapshot.WorkingDirectory;
+        }
+
+        if ((result & Procfs.EnrichResult.Status) != 0)
+        {
+            HasIds = true;
+            UserId = snapshot.UserId;
+            GroupId = snapshot.GroupId;
+            NamespacePid = snapshot.NamespacePid;
+            NamespaceDepth = snapshot.NamespaceDepth;
+        }
+
+        if ((result & Procfs.EnrichResult.Cgroup) != 0)
+        {
+            ContainerId = snapshot.ContainerId;
+        }
+
+        if ((result & Procfs.EnrichResult.Namespaces) != 0)
+        {
+            PidNamespace = snapshot.PidNamespace;
+            MountNamespace = snapshot.MountNamespace;
+        }
+    }
+
+    /// <summary>
     /// Whether <paramref name="candidate"/> (found in the table by pid) can really be the process this
     /// entry refers to as parent or leader: a pid reused after the real one exited starts later.
     /// </summary>

@@ -15,10 +15,63 @@ internal static class RegexMatcher
         {
             options |= RegexOptions.IgnoreCase;
         }
-        return new Regex(Prefix + pattern + @")\z", options, TimeSpan.FromSeconds(1));
+        return new Regex(Prefix + Translate(pattern) + @")\z", options, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>
+    /// Lucene's regular expressions (which Elasticsearch uses) let a backslash escape any character, so <c>\_</c> and
+    /// <c>\/</c> are literal. .NET rejects escapes it does not know, so every escaped character other than the class
+    /// shorthands Lucene also has (<c>\d \D \s \S \w \W</c>) is rewritten as a .NET literal.
+    /// </summary>
+    internal static string Translate(string pattern)
+    {
+        if (pattern.AsSpan().IndexOfAny('\\', '^', '$') < 0)
+        {
+            return pattern;
+        }
+        var sb = new System.Text.StringBuilder(pattern.Length + 8);
+        var inClass = false;
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                var next = pattern[++i];
+                if (next is 'd' or 'D' or 's' or 'S' or 'w' or 'W')
+                {
+                    sb.Append('\\').Append(next);
+                }
+                else if (char.IsAsciiLetterOrDigit(next) || next == '_' || next > 127)
+                {
+                    sb.Append(next);
+                }
+                else
+                {
+                    // A backslash before a non-word character is always a literal in .NET, inside classes too.
+                    sb.Append('\\').Append(next);
+                }
+                continue;
+            }
+            if (inClass)
+            {
+                inClass = c != ']' || pattern[i - 1] == '[' || (pattern[i - 1] == '^' && i >= 2 && pattern[i - 2] == '[');
+            }
+            else if (c == '[')
+            {
+                inClass = true;
+            }
+            else if (c is '^' or '$')
+            {
+                // Lucene has no anchors (a match is always the whole string): outside a class these are literals.
+                sb.Append('\\');
+            }
+            sb.Append(c);
+        }
+        return sb.ToString();
     }
 
     private const string Prefix = @"\A(?:";
+
 
     private static string Humanize(string name) =>
         string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
@@ -34,7 +87,7 @@ internal static class RegexMatcher
         catch (ArgumentException ex)
         {
             problem = ex is RegexParseException rpe
-                ? $"{Humanize(rpe.Error.ToString())} at position {Math.Max(1, rpe.Offset - Prefix.Length)}"
+                ? Humanize(rpe.Error.ToString())
                 : ex.Message;
             return false;
         }

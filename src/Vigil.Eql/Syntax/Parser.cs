@@ -590,11 +590,13 @@ internal sealed class Parser
                     Advance();
                     return new LiteralExpr(EqlValue.Null, span);
                 }
-                if (PeekToken(1).Kind == TokenKind.LParen && !PeekToken(1).PrecededBySpace)
+                // Elasticsearch allows blanks between a function name and '(' (the public rules write "stringContains (...)");
+                // a plain field can never be followed by '(', so this is unambiguous.
+                if (!Keywords.Contains(t.Text) && PeekToken(1).Kind == TokenKind.LParen)
                 {
                     return Call(ci: false);
                 }
-                if (PeekToken(1).Kind == TokenKind.Tilde && !PeekToken(1).PrecededBySpace && PeekToken(2).Kind == TokenKind.LParen)
+                if (!Keywords.Contains(t.Text) && PeekToken(1).Kind == TokenKind.Tilde && !PeekToken(1).PrecededBySpace && PeekToken(2).Kind == TokenKind.LParen)
                 {
                     return Call(ci: true);
                 }

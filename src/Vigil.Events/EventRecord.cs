@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vigil.Eql;
 
@@ -49,7 +48,6 @@ public sealed class EventRecord : IEqlEvent
     }
 
     /// <summary>Parses the whole document.</summary>
-    public JsonObject ToJsonObject() =>
-        JsonNode.Parse(Raw.Span, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = true }) as JsonObject
-        ?? throw new InvalidOperationException($"{Source}({Line}): event is not a JSON object");
+    /// <remarks>Never fails on field content: see <see cref="LenientJson"/> for how bad strings and repeated keys are read.</remarks>
+    public JsonObject ToJsonObject() => LenientJson.ParseObject(Raw.Span);
 }

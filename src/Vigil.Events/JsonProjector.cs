@@ -71,7 +71,19 @@ internal static class JsonProjector
         var chars = length <= buffer.Length ? buffer : (rented = ArrayPool<char>.Shared.Rent(length));
         try
         {
-            var written = reader.CopyString(chars);
+            int written;
+            try
+            {
+                written = reader.CopyString(chars);
+            }
+            catch (InvalidOperationException)
+            {
+                // Invalid UTF-8 or a lone surrogate in a key: decode it leniently (it cannot name a wanted field anyway
+                // unless it decodes to one).
+                var lenient = LenientJson.GetString(ref reader);
+                written = Math.Min(lenient.Length, chars.Length);
+                lenient.AsSpan(0, written).CopyTo(chars);
+            }
             ReadOnlySpan<char> key = chars[..written];
             var current = node;
             while (true)
@@ -181,7 +193,7 @@ internal static class JsonProjector
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                return EqlValue.From(reader.GetString());
+                return EqlValue.From(LenientJson.GetString(ref reader));
             case JsonTokenType.Number:
                 if (reader.TryGetInt64(out var l))
                 {

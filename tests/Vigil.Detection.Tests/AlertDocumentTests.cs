@@ -89,6 +89,21 @@ public sealed class AlertDocumentTests
             "event on h created high alert R.",
             AlertBuilder.Reason(JsonNode.Parse("""{"host":{"name":"h"}}""")!.AsObject(), "high", "R"));
 
+    [Fact]
+    public void HostileEvent_WithDuplicateKeysAndInvalidUtf8_StillAlerts()
+    {
+        var engine = new DetectionEngine(BuiltInRules.Load().Rules.Select(r => r.Rule));
+        var json = Event.Replace("\"name\":\"node-1\"", "\"name\":\"node-X\"", StringComparison.Ordinal)
+            .Replace("\"container\":", "\"user\":{\"name\":\"eve\"},\"container\":", StringComparison.Ordinal);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        bytes[Array.IndexOf(bytes, (byte)'X')] = 0xFE;
+        var alerts = new List<Alert>();
+        engine.Process(EventRecord.FromJson(bytes, engine.Projection), alerts);
+        var alert = Assert.Single(alerts);
+        Assert.Equal("node-\uFFFD", alert.Document["host"]!["name"]!.GetValue<string>());
+        Assert.Contains("eve", alert.Document["kibana.alert.reason"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;

@@ -228,6 +228,13 @@ public sealed class ProcessSensor : IAsyncDisposable
                     data = data[used..];
                     if (isEvent && ev.Kind == ProcEventKind.None && ev.Ack == socket.AckCookie + 1)
                     {
+                        // Since Linux 6.6 anyone may bind; the capability check moved to the subscription,
+                        // whose ack then carries EPERM.
+                        if (ev.ExitCode is Interop.LibC.EPERM or Interop.LibC.EACCES)
+                        {
+                            throw new SensorPrivilegeException(SensorPrivileges.MissingPrivilegeMessage("accept the process-connector subscription", (int)ev.ExitCode));
+                        }
+
                         if (ev.ExitCode != 0)
                         {
                             throw new IOException(string.Create(CultureInfo.InvariantCulture, $"The kernel rejected the process-connector subscription (error {ev.ExitCode})."));

@@ -77,6 +77,23 @@ internal sealed class SensorCore : IDisposable
                 }
 
                 break;
+            case ProcEventKind.Uid or ProcEventKind.Gid:
+                // setuid/setgid after exec (su, sudo, daemons dropping root): later documents name the new ids.
+                if (ev.Pid == ev.Tgid && _table.Get(ev.Tgid) is { Exited: false, HasIds: true } q)
+                {
+                    if (ev.Kind == ProcEventKind.Uid)
+                    {
+                        q.UserId = ev.EffectiveId;
+                    }
+                    else
+                    {
+                        q.GroupId = ev.EffectiveId;
+                    }
+
+                    _reader.ResolveNames(q);
+                }
+
+                break;
         }
 
         Volatile.Write(ref _counters.ProcessesTracked, _table.Count);

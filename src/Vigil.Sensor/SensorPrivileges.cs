@@ -19,7 +19,7 @@ public static class SensorPrivileges
 
     /// <summary>
     /// Returns null when the sensor can run, otherwise a message saying what is missing and how to fix it.
-    /// Checks CAP_NET_ADMIN in the effective set (/proc/self/status CapEff, bit 12), the initial pid and
+    /// Checks CAP_NET_ADMIN in the calling thread's effective set (/proc/thread-self/status CapEff, bit 12), the initial pid and
     /// user namespaces (the kernel silently ignores subscriptions from others) and, where /proc/1 is
     /// readable, the host network namespace (the connector's kernel socket lives in init_net).
     /// </summary>
@@ -27,17 +27,9 @@ public static class SensorPrivileges
 
     internal static string? Check(string procRoot)
     {
-        string? status = null;
-        try
-        {
-            status = File.ReadAllText(Path.Combine(procRoot, "self", "status"));
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        // Capabilities are per thread: thread-self is the thread that will open the socket and start the
+        // receive thread (which inherits them); self would be the main thread's.
+        string? status = ReadText(Path.Combine(procRoot, "thread-self", "status")) ?? ReadText(Path.Combine(procRoot, "self", "status"));
 
         ulong pidNs = Namespace(procRoot, "self", "pid");
         ulong userNs = Namespace(procRoot, "self", "user");
@@ -61,7 +53,7 @@ public static class SensorPrivileges
         {
             problems.Add(string.Create(
                 CultureInfo.InvariantCulture,
-                $"missing CAP_NET_ADMIN (effective capabilities CapEff={caps.Value:x16}): the kernel process connector (netlink NETLINK_CONNECTOR, group CN_IDX_PROC) only accepts subscribers with it; run as root (sudo), or grant the capability (setcap cap_net_admin+ep, docker run --cap-add NET_ADMIN, Kubernetes securityContext.capabilities.add: [NET_ADMIN])"));
+                $"missing CAP_NET_ADMIN (effective capabilities CapEff={caps.Value:x16}): kernels before 6.6 accept process-connector (netlink NETLINK_CONNECTOR, group CN_IDX_PROC) subscribers only with it, and the sensor needs it to raise its receive buffer so bursts are not dropped; run as root (sudo) so /proc of every process is readable too, or grant the capability (setcap cap_net_admin+ep, docker run --cap-add NET_ADMIN, Kubernetes securityContext.capabilities.add: [NET_ADMIN])"));
         }
 
         if (userNs != 0 && userNs != InitUserNamespace)
@@ -94,6 +86,22 @@ public static class SensorPrivileges
             CultureInfo.InvariantCulture,
             $"The process sensor cannot start: the kernel refused to {operation} ({Marshal.GetPInvokeErrorMessage(errno)}, errno {errno}). It needs root or CAP_NET_ADMIN in the host's user, PID and network namespaces (docker: --pid=host --network=host --cap-add NET_ADMIN; Kubernetes: hostPID, hostNetwork, capabilities.add: [NET_ADMIN]).")
         + (Check() is { } detail ? " " + detail : string.Empty);
+
+    private static string? ReadText(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     private static ulong Namespace(string procRoot, string pid, string ns)
     {

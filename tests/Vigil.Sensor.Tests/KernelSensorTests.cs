@@ -166,6 +166,58 @@ public sealed class KernelSensorTests
         await p.WaitForExitAsync();
         await ea.WaitFor(d => d.Str("event.action") == "end" && d.Num("process.pid") == p.Id, "end in sensor a");
         await eb.WaitFor(d => d.Str("event.action") == "end" && d.Num("process.pid") == p.Id, "end in sensor b");
+
+        Assert.Equal(0, a.Stats.KernelOverruns);
+        Assert.Equal(0, b.Stats.KernelOverruns);
+    }
+
+    [RootFact]
+    public async Task WaitForEvents_WakesADedicatedConsumerThread_AndReturnsFalseAfterDispose()
+    {
+        var sensor = new ProcessSensor();
+        sensor.Start();
+        var seen = new List<SensorEvent>();
+        var consumer = new Thread(() =>
+        {
+            SensorScheduling.ApplyToCurrentThread(SensorThreadScheduling.Boosted);
+            while (sensor.WaitForEvents())
+            {
+                while (sensor.Events.TryRead(out SensorEvent? ev))
+                {
+                    lock (seen)
+                    {
+                        seen.Add(ev);
+                    }
+                }
+            }
+        });
+        consumer.Start();
+
+        using (Process p = Process.Start(new ProcessStartInfo("/bin/sleep", ["0.1"]) { UseShellExecute = false })!)
+        {
+            await p.WaitForExitAsync();
+            for (int i = 0; i < 200; i++)
+            {
+                lock (seen)
+                {
+                    if (seen.Any(e => e.Action == SensorEventAction.End && e.ProcessId == p.Id))
+                    {
+                        break;
+                    }
+                }
+
+                await Task.Delay(10);
+            }
+
+            lock (seen)
+            {
+                Assert.Contains(seen, e => e.Action == SensorEventAction.Exec && e.ProcessId == p.Id);
+                Assert.Contains(seen, e => e.Action == SensorEventAction.End && e.ProcessId == p.Id);
+            }
+        }
+
+        await sensor.DisposeAsync();
+        Assert.True(consumer.Join(TimeSpan.FromSeconds(5)), "WaitForEvents did not return after dispose");
     }
 
     [RootFact]

@@ -106,6 +106,21 @@ public sealed class ProcConnectorMessageTests
     }
 
     [Fact]
+    public void Uid_CarriesRealAndEffectiveIds()
+    {
+        byte[] m = Datagram(what: 0x4, cpu: 0, seq: 3, ts: 1UL);
+        Put(m, 36 + 16, 500);
+        Put(m, 36 + 20, 500);
+        Put(m, 36 + 24, 1000);   // ruid
+        Put(m, 36 + 28, 0);      // euid
+        ProcConnectorMessage.TryRead(m, out ProcEvent ev, out _);
+        Assert.Equal(ProcEventKind.Uid, ev.Kind);
+        Assert.Equal(500, ev.Pid);
+        Assert.Equal(1000u, ev.RealId);
+        Assert.Equal(0u, ev.EffectiveId);
+    }
+
+    [Fact]
     public void WriteEvent_RoundTrips()
     {
         var original = new ProcEvent(ProcEventKind.Exit, 3, 1000, 0, 42UL, 10, 10, 9, 9, 9, 17);

@@ -225,6 +225,20 @@ public sealed partial class SensorCoreTests : IDisposable
     }
 
     [Fact]
+    public void UidChange_AfterExec_ShowsInLaterDocuments()
+    {
+        _proc.AddProcess(300, 200, "bash", ["-bash"], "/usr/bin/bash", 1000, pgrp: 200, sid: 200, uid: 1000, gid: 1000);
+        Fork(parent: 200, child: 300);
+        _proc.AddProcess(300, 200, "su", ["su", "-"], "/usr/bin/su", 1000, pgrp: 300, sid: 200, uid: 1000, gid: 1000);
+        Exec(300);
+        Assert.Equal("1000", JsonPath.Parse(_events[^1]).Str("user.id"));
+        _core.Handle(new ProcEvent(ProcEventKind.Uid, 0, _seq++, 0, Now(), 300, 300, 0, 0, ExitCode: 1000, ExitSignal: 0), 0);
+        Exit(300, 0, 200);
+        Assert.Equal("0", JsonPath.Parse(_events[^1]).Str("user.id"));
+        Assert.Equal("root", JsonPath.Parse(_events[^1]).Str("user.name"));
+    }
+
+    [Fact]
     public void ThreadEvents_AreIgnoredByDefault()
     {
         _core.Handle(new ProcEvent(ProcEventKind.Fork, 0, _seq++, 0, Now(), Pid: 201, Tgid: 200, ParentPid: 200, ParentTgid: 200, 0, 0), 0);

@@ -48,6 +48,15 @@ public sealed class SensorPrivilegesTests
         Assert.NotNull(SensorPrivileges.Evaluate(null, HostPid, HostUser, 0, 0));
     }
 
+    [Fact]
+    public void KernelRefusal_MessageNamesTheFix()
+    {
+        string message = SensorPrivileges.MissingPrivilegeMessage("bind to the proc connector group", 1);
+        Assert.Contains("errno 1", message, StringComparison.Ordinal);
+        Assert.Contains("CAP_NET_ADMIN", message, StringComparison.Ordinal);
+        Assert.Contains("--pid=host", message, StringComparison.Ordinal);
+    }
+
     [RootFact]
     public void Check_OnThisMachineAsRoot_IsNull()
     {

@@ -22,6 +22,7 @@ internal enum ProcEventKind : uint
 /// One decoded proc connector event. Field meaning depends on <see cref="Kind"/>:
 /// fork: <see cref="Pid"/>/<see cref="Tgid"/> are the child, <see cref="ParentPid"/>/<see cref="ParentTgid"/> the parent;
 /// exec: <see cref="Pid"/>/<see cref="Tgid"/>; exit: also <see cref="ExitCode"/> (wait status) and <see cref="ExitSignal"/>;
+/// uid/gid: <see cref="RealId"/> and <see cref="EffectiveId"/> (stored in the exit slots);
 /// none (ack): <see cref="ExitCode"/> holds <c>ack.err</c> and <see cref="Ack"/> the connector ack number.
 /// </summary>
 internal readonly record struct ProcEvent(
@@ -35,7 +36,14 @@ internal readonly record struct ProcEvent(
     int ParentPid,
     int ParentTgid,
     uint ExitCode,
-    uint ExitSignal);
+    uint ExitSignal)
+{
+    /// <summary>For uid/gid events: the new real id.</summary>
+    public uint RealId => ExitCode;
+
+    /// <summary>For uid/gid events: the new effective id.</summary>
+    public uint EffectiveId => ExitSignal;
+}
 
 /// <summary>
 /// Wire layout of NETLINK_CONNECTOR / CN_PROC messages (see docs/SENSOR.md and the kernel headers
@@ -158,6 +166,7 @@ internal static class ProcConnectorMessage
             ProcEventKind.Fork => new ProcEvent(kind, cpu, seq, ack, ts, Pid: d2, Tgid: d3, ParentPid: d0, ParentTgid: d1, 0, 0),
             ProcEventKind.Exit => new ProcEvent(kind, cpu, seq, ack, ts, Pid: d0, Tgid: d1, ParentPid: d4, ParentTgid: d5, (uint)d2, (uint)d3),
             ProcEventKind.None => new ProcEvent(kind, cpu, seq, ack, ts, 0, 0, 0, 0, ExitCode: (uint)d0, 0),
+            ProcEventKind.Uid or ProcEventKind.Gid => new ProcEvent(kind, cpu, seq, ack, ts, Pid: d0, Tgid: d1, 0, 0, (uint)d2, (uint)d3),
             _ => new ProcEvent(kind, cpu, seq, ack, ts, Pid: d0, Tgid: d1, 0, 0, 0, 0),
         };
         isProcEvent = true;
@@ -202,6 +211,12 @@ internal static class ProcConnectorMessage
                 break;
             case ProcEventKind.None:
                 BinaryPrimitives.WriteUInt32LittleEndian(d, ev.ExitCode);
+                break;
+            case ProcEventKind.Uid or ProcEventKind.Gid:
+                BinaryPrimitives.WriteInt32LittleEndian(d, ev.Pid);
+                BinaryPrimitives.WriteInt32LittleEndian(d[4..], ev.Tgid);
+                BinaryPrimitives.WriteUInt32LittleEndian(d[8..], ev.RealId);
+                BinaryPrimitives.WriteUInt32LittleEndian(d[12..], ev.EffectiveId);
                 break;
             default:
                 BinaryPrimitives.WriteInt32LittleEndian(d, ev.Pid);

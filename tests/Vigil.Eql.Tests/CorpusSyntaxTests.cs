@@ -30,3 +30,44 @@ public sealed class CorpusSyntaxTests
     public void Regex_LuceneEscapes_AreLiteralCharacters(string pattern, string value, bool expected) =>
         Assert.Equal(expected, TestEvent.Matches($"any where s regex \"{pattern.Replace("\\", "\\\\", StringComparison.Ordinal)}\"", $$"""{"s":"{{value.Replace("\\", "\\\\", StringComparison.Ordinal)}}"}"""));
 }
+
+/// <summary>Hostile queries: deep nesting is an error, long chains still work.</summary>
+public sealed class QueryLimitTests
+{
+    [Theory]
+    [InlineData(5000, "(", ")")]
+    [InlineData(50000, "not ", "")]
+    [InlineData(5000, "-", "")]
+    [InlineData(5000, "length(", ")")]
+    public void DeepNesting_IsAPositionedError_NotACrash(int depth, string open, string close)
+    {
+        var q = "process where " + string.Concat(Enumerable.Repeat(open, depth)) + "true" + string.Concat(Enumerable.Repeat(close, depth));
+        var ex = Assert.Throws<EqlException>(() => Eql.Compile(q));
+        Assert.Equal("EQL0107", ex.Diagnostic.Code);
+        Assert.Equal(1, ex.Diagnostic.Line);
+    }
+
+    [Fact]
+    public void NestingWithinTheLimit_Compiles()
+    {
+        var q = "process where " + new string('(', 90) + "x == 1" + new string(')', 90);
+        Assert.True(TestEvent.Matches(q, """{"event":{"category":"process"},"x":1}"""));
+    }
+
+    [Theory]
+    [InlineData(" or ", 50_000, true)]
+    [InlineData(" and ", 50_000, false)]
+    public void LongLogicalChains_CompileAndEvaluate(string op, int terms, bool expected)
+    {
+        var parts = Enumerable.Range(0, terms).Select(i => $"x == {i}");
+        var q = "any where " + string.Join(op, parts);
+        Assert.Equal(expected, TestEvent.Matches(q, $$"""{"x":{{terms - 1}}}"""));
+    }
+
+    [Fact]
+    public void LongArithmeticChains_AreRejected()
+    {
+        var q = "any where x == " + string.Join(" + ", Enumerable.Repeat("1", 5000));
+        Assert.Equal("EQL0108", Assert.Throws<EqlException>(() => Eql.Compile(q)).Diagnostic.Code);
+    }
+}

@@ -323,28 +323,71 @@ internal sealed class Parser
 
     private Expr Expression() => Or();
 
-    private Expr Or()
+    /// <summary>Deepest nesting of parentheses, <c>not</c>, unary minus and calls; deeper input would exhaust the stack.</summary>
+    internal const int MaxNesting = 100;
+
+    /// <summary>Chains of <c>and</c>/<c>or</c> longer than this are built balanced, so later passes recurse only log(n) deep.</summary>
+    private const int BalanceThreshold = 16;
+
+    private int _nesting;
+
+    private void Enter(Token at)
     {
-        var left = And();
-        while (Current.IsKeyword("or"))
+        if (++_nesting > MaxNesting)
         {
-            Advance();
-            var right = And();
-            left = new LogicalExpr(LogicalOp.Or, left, right, SourceSpan.Cover(left.Span, right.Span));
+            throw Error(at, "EQL0107", $"the query is nested more than {MaxNesting} levels deep");
         }
-        return left;
     }
 
-    private Expr And()
+    private void Leave() => _nesting--;
+
+    private void CountTerm(ref int terms)
     {
-        var left = Not();
-        while (Current.IsKeyword("and"))
+        if (++terms > MaxNesting)
+        {
+            throw Error(Current, "EQL0108", $"an arithmetic expression may have at most {MaxNesting} terms");
+        }
+    }
+
+    private Expr Or() => Chain(LogicalOp.Or, "or", And);
+
+    private Expr And() => Chain(LogicalOp.And, "and", Not);
+
+    private Expr Chain(LogicalOp op, string keyword, Func<Expr> operand)
+    {
+        var first = operand();
+        if (!Current.IsKeyword(keyword))
+        {
+            return first;
+        }
+        var terms = new List<Expr> { first };
+        while (Current.IsKeyword(keyword))
         {
             Advance();
-            var right = Not();
-            left = new LogicalExpr(LogicalOp.And, left, right, SourceSpan.Cover(left.Span, right.Span));
+            terms.Add(operand());
         }
-        return left;
+        return Combine(op, terms, 0, terms.Count);
+    }
+
+    /// <summary>
+    /// Short chains fold to the left as written; long ones (machine-generated rules can have thousands of terms) are
+    /// balanced. <c>and</c> and <c>or</c> are associative and evaluation order stays left to right either way.
+    /// </summary>
+    private static Expr Combine(LogicalOp op, List<Expr> terms, int start, int count)
+    {
+        if (count <= BalanceThreshold)
+        {
+            var left = terms[start];
+            for (var i = start + 1; i < start + count; i++)
+            {
+                left = new LogicalExpr(op, left, terms[i], SourceSpan.Cover(left.Span, terms[i].Span));
+            }
+            return left;
+        }
+        var half = count / 2;
+        var l = Combine(op, terms, start, half);
+        var r = Combine(op, terms, start + half, count - half);
+        return new LogicalExpr(op, l, r, SourceSpan.Cover(l.Span, r.Span));
     }
 
     private Expr Not()
@@ -352,7 +395,9 @@ internal sealed class Parser
         if (Current.IsKeyword("not"))
         {
             var t = Advance();
+            Enter(t);
             var operand = Not();
+            Leave();
             return new NotExpr(operand, SourceSpan.Cover(new SourceSpan(t.Start, t.Length), operand.Span));
         }
         return Comparison();
@@ -392,8 +437,10 @@ internal sealed class Parser
     private Expr Additive()
     {
         var left = Multiplicative();
+        var terms = 1;
         while (Current.Kind is TokenKind.Plus or TokenKind.Minus)
         {
+            CountTerm(ref terms);
             var op = Advance().Kind == TokenKind.Plus ? ArithOp.Add : ArithOp.Sub;
             var right = Multiplicative();
             left = new ArithExpr(op, left, right, SourceSpan.Cover(left.Span, right.Span));
@@ -404,8 +451,10 @@ internal sealed class Parser
     private Expr Multiplicative()
     {
         var left = Unary();
+        var terms = 1;
         while (Current.Kind is TokenKind.Star or TokenKind.Slash or TokenKind.Percent)
         {
+            CountTerm(ref terms);
             var op = Advance().Kind switch
             {
                 TokenKind.Star => ArithOp.Mul,
@@ -429,7 +478,9 @@ internal sealed class Parser
         if (Current.Kind is TokenKind.Minus or TokenKind.Plus)
         {
             var t = Advance();
+            Enter(t);
             var operand = Unary();
+            Leave();
             var span = SourceSpan.Cover(new SourceSpan(t.Start, t.Length), operand.Span);
             if (t.Kind == TokenKind.Plus)
             {
@@ -562,8 +613,9 @@ internal sealed class Parser
                 return new LiteralExpr(EqlValue.From(double.Parse(t.Text, NumberStyles.Float, CultureInfo.InvariantCulture)), span);
             case TokenKind.LParen:
             {
-                Advance();
+                Enter(Advance());
                 var inner = Expression();
+                Leave();
                 var close = Expect(TokenKind.RParen, "')'");
                 return inner with { Span = new SourceSpan(t.Start, close.End - t.Start) };
             }
@@ -620,6 +672,7 @@ internal sealed class Parser
             Advance();
         }
         Expect(TokenKind.LParen, "'('");
+        Enter(name);
         var args = ImmutableArray.CreateBuilder<Expr>();
         if (Current.Kind != TokenKind.RParen)
         {
@@ -630,6 +683,7 @@ internal sealed class Parser
                 args.Add(Expression());
             }
         }
+        Leave();
         var close = Expect(TokenKind.RParen, "',' or ')'");
         var nameSpan = new SourceSpan(name.Start, (ci ? name.Length + 1 : name.Length));
         return new CallExpr(name.Text, ci, args.ToImmutable(), nameSpan, new SourceSpan(name.Start, close.End - name.Start));

@@ -37,9 +37,6 @@ public sealed class ProcessSensor : IAsyncDisposable
     private readonly long[] _lastLossNotice = new long[3];
 
     private SensorClock? _clock;
-
-    /// <summary>Tests close this gate to stall the receive thread and make the kernel overrun the socket.</summary>
-    internal ManualResetEventSlim? TestGate { get; set; }
     private SensorCore? _core;
     private ProcConnectorSocket? _socket;
     private Thread? _thread;
@@ -75,6 +72,9 @@ public sealed class ProcessSensor : IAsyncDisposable
 
     /// <summary>A snapshot of the counters.</summary>
     public SensorStats Stats => _counters.Snapshot();
+
+    /// <summary>Tests close this gate to stall the receive thread and make the kernel overrun the socket.</summary>
+    internal ManualResetEventSlim? TestGate { get; set; }
 
     /// <summary>
     /// Blocks the calling thread until an event can be read from <see cref="Events"/> (true), or the

@@ -72,14 +72,6 @@ internal sealed class EventCollector : IAsyncDisposable
         }
     }
 
-    public List<JsonElement> All(Func<JsonElement, bool> match)
-    {
-        lock (_seen)
-        {
-            return [.. _seen.Select(s => s.Doc).Where(match)];
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();

@@ -8,12 +8,15 @@ namespace Vigil.Detection;
 /// <summary>A rule ready to run: the rule as loaded, its compiled query and its alert identity.</summary>
 public sealed class ActiveRule
 {
-    internal ActiveRule(DetectionRule rule, CompiledQuery query)
+    internal ActiveRule(DetectionRule rule, CompiledQuery query, string? uuid = null)
     {
         Rule = rule;
         Query = query;
-        Uuid = DeriveUuid(rule.RuleId);
+        Uuid = uuid ?? DeriveUuid(rule.RuleId);
     }
+
+    /// <summary>The same rule under another instance id (Kibana's saved-object id), e.g. to reproduce Kibana's alert ids.</summary>
+    internal static ActiveRule WithUuid(ActiveRule rule, string uuid) => new(rule.Rule, rule.Query, uuid);
 
     /// <summary>The rule as loaded.</summary>
     public DetectionRule Rule { get; }

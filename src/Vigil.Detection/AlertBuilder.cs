@@ -10,18 +10,166 @@ namespace Vigil.Detection;
 /// <summary>Builds alert documents in the shape Kibana's security solution writes for single-event EQL alerts.</summary>
 internal static class AlertBuilder
 {
-    public static Alert Build(ActiveRule active, EventRecord e, string? index, DetectionOptions options, DateTimeOffset now)
+    /// <summary>A single-event alert.</summary>
+    public static Alert Build(ActiveRule active, EventRecord e, string? index, DetectionOptions options, RuleExecution execution)
     {
-        var rule = active.Rule;
         var source = e.ToJsonObject();
         var eventId = JsonFlattener.GetText(source, "_id") ?? DeriveEventId(e);
         var version = JsonFlattener.GetText(source, "_version") ?? "undefined";
         var alertId = AlertId(index ?? string.Empty, eventId, version, options.SpaceId, active.Uuid);
-
-        var flat = JsonFlattener.Flatten(source);
         var originalTime = JsonFlattener.GetText(source, "@timestamp");
+        var doc = Clean(source);
+        var ancestors = new JsonArray(Ancestor(eventId, index));
+        AddAlertFields(doc, active, options, execution, alertId, originalTime, ancestors, depth: 1);
+        return new Alert(alertId, active, e, index, doc);
+    }
 
-        // Kibana's traverseAndMutateDoc: drop alert-owned and metadata keys from the copied source.
+    /// <summary>
+    /// A sequence (or sample) result as Kibana writes it: one building-block alert per event, then a shell alert holding the
+    /// fields all events share. Ids follow Kibana's formulas, so the same events in the same order always give the same ids.
+    /// The shell comes first. Placeholders of missing-event stages produce no document.
+    /// </summary>
+    public static List<Alert> BuildSequence(ActiveRule active, IReadOnlyList<(EventRecord Event, string? Index)> events, DetectionOptions options, RuleExecution execution)
+    {
+        var sources = new List<JsonObject>();
+        var eventIds = new List<string>();
+        var baseId = new StringBuilder();
+        foreach (var (e, index) in events)
+        {
+            var source = e.ToJsonObject();
+            var id = JsonFlattener.GetText(source, "_id") ?? DeriveEventId(e);
+            eventIds.Add(id);
+            sources.Add(source);
+            // Kibana's generateBuildingBlockIds: each block contributes its ancestors' id+index, then the rule uuid.
+            baseId.Append(id).Append(index ?? string.Empty).Append(active.Uuid);
+        }
+        var blockIds = Enumerable.Range(0, events.Count)
+            .Select(i => Sha256Hex(baseId + i.ToString(CultureInfo.InvariantCulture)))
+            .ToList();
+        var shellAncestors = new JsonArray();
+        var shellKey = new StringBuilder();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var index = events[i].Index ?? string.Empty;
+            shellAncestors.Add(Ancestor(eventIds[i], events[i].Index));
+            shellAncestors.Add(new JsonObject { ["id"] = blockIds[i], ["type"] = "signal", ["index"] = string.Empty, ["depth"] = 1, ["rule"] = active.Uuid });
+            shellKey.Append(eventIds[i]).Append(index).Append(blockIds[i]);
+        }
+        shellKey.Append(active.Uuid);
+        var shellId = Sha256Hex(shellKey.ToString());
+
+        // The shell holds what every event shares. Events are compared field by field (dotted paths), so an event written with
+        // dotted keys and one written with nested objects still share their common values.
+        var shellDoc = Clean(Expand(IntersectFields(sources.Select(JsonFlattener.Flatten).ToList())));
+        var cleaned = sources.Select(Clean).ToList();
+        var blocks = new List<Alert>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var doc = cleaned[i];
+            var originalTime = JsonFlattener.GetText(sources[i], "@timestamp");
+            AddAlertFields(doc, active, options, execution, blockIds[i], originalTime, new JsonArray(Ancestor(eventIds[i], events[i].Index)), depth: 1);
+            doc["kibana.alert.building_block_type"] = "default";
+            doc["kibana.alert.group.id"] = shellId;
+            doc["kibana.alert.group.index"] = i;
+            blocks.Add(new Alert(blockIds[i], active, events[i].Event, events[i].Index, doc));
+        }
+        var firstTime = JsonFlattener.GetText(sources[0], "@timestamp");
+        AddAlertFields(shellDoc, active, options, execution, shellId, firstTime, shellAncestors, depth: 2);
+        shellDoc["kibana.alert.group.id"] = shellId;
+        var result = new List<Alert> { new(shellId, active, events[0].Event, events[0].Index, shellDoc) };
+        result.AddRange(blocks);
+        return result;
+    }
+
+    private static JsonObject Ancestor(string eventId, string? index) => new()
+    {
+        ["id"] = eventId,
+        ["type"] = "event",
+        ["index"] = index ?? string.Empty,
+        ["depth"] = 0,
+    };
+
+    private static List<KeyValuePair<string, JsonNode?>> IntersectFields(List<List<KeyValuePair<string, JsonNode?>>> docs)
+    {
+        var others = docs.Skip(1).Select(d => d.GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal)).ToList();
+        var result = new List<KeyValuePair<string, JsonNode?>>();
+        foreach (var (path, value) in docs[0])
+        {
+            var values = new List<JsonNode?> { value };
+            foreach (var other in others)
+            {
+                values.Add(other.TryGetValue(path, out var v) ? v : null);
+            }
+            if (Intersect(values) is { } common)
+            {
+                result.Add(new(path, common));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Turns dotted paths back into nested objects.</summary>
+    private static JsonObject Expand(List<KeyValuePair<string, JsonNode?>> fields)
+    {
+        var root = new JsonObject();
+        foreach (var (path, value) in fields)
+        {
+            var parts = path.Split('.');
+            var node = root;
+            for (var i = 0; i < parts.Length - 1; i++)
+            {
+                if (node[parts[i]] is not JsonObject child)
+                {
+                    child = new JsonObject();
+                    node[parts[i]] = child;
+                }
+                node = child;
+            }
+            node[parts[^1]] = value?.DeepClone();
+        }
+        return root;
+    }
+
+    /// <summary>
+    /// Kibana's objectArrayIntersection: keeps keys whose values are equal in every document, intersects arrays and drops
+    /// differing scalars.
+    /// </summary>
+    internal static JsonNode? Intersect(IReadOnlyList<JsonNode?> nodes)
+    {
+        if (nodes.Count == 0 || nodes.Any(n => n is null))
+        {
+            return null;
+        }
+        if (nodes.All(n => n is JsonObject))
+        {
+            var first = (JsonObject)nodes[0]!;
+            var result = new JsonObject();
+            foreach (var (key, _) in first)
+            {
+                var values = nodes.Select(n => ((JsonObject)n!).TryGetPropertyValue(key, out var v) ? v : null).ToList();
+                if (values.Any(v => v is null))
+                {
+                    continue;
+                }
+                if (Intersect(values) is { } merged)
+                {
+                    result[key] = merged.DeepClone();
+                }
+            }
+            return result.Count == 0 ? null : result;
+        }
+        if (nodes.All(n => n is JsonArray))
+        {
+            var common = ((JsonArray)nodes[0]!).Where(item => nodes.Skip(1).All(other => ((JsonArray)other!).Any(x => JsonNode.DeepEquals(x, item)))).ToList();
+            return common.Count == 0 ? null : new JsonArray(common.Select(x => x?.DeepClone()).ToArray());
+        }
+        return nodes.Skip(1).All(n => JsonNode.DeepEquals(n, nodes[0])) ? nodes[0]!.DeepClone() : null;
+    }
+
+    /// <summary>Kibana's traverseAndMutateDoc: the event minus alert-owned keys, with <c>event.*</c> copied to the original-event fields.</summary>
+    private static JsonObject Clean(JsonObject source)
+    {
+        var flat = JsonFlattener.Flatten(source);
         foreach (var key in source.Select(p => p.Key).ToArray())
         {
             if (key.StartsWith("kibana", StringComparison.Ordinal) || key.StartsWith("signal", StringComparison.Ordinal)
@@ -31,9 +179,7 @@ internal static class AlertBuilder
             }
         }
         JsonFlattener.Remove(source, "event.kind");
-
         var doc = source;
-        doc["@timestamp"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         doc["event.kind"] = "signal";
         foreach (var (path, value) in flat)
         {
@@ -46,18 +192,21 @@ internal static class AlertBuilder
                 doc["kibana.alert.original_data_stream." + path["data_stream.".Length..]] = value?.DeepClone();
             }
         }
+        return doc;
+    }
+
+    private static void AddAlertFields(JsonObject doc, ActiveRule active, DetectionOptions options, RuleExecution execution, string alertId, string? originalTime, JsonArray ancestors, int depth)
+    {
+        var rule = active.Rule;
+        var now = execution.StartedAt;
+        doc["@timestamp"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        doc["event.kind"] = "signal";
         if (originalTime is not null)
         {
             doc["kibana.alert.original_time"] = originalTime;
         }
-        doc["kibana.alert.ancestors"] = new JsonArray(new JsonObject
-        {
-            ["id"] = eventId,
-            ["type"] = "event",
-            ["index"] = index ?? string.Empty,
-            ["depth"] = 0,
-        });
-        doc["kibana.alert.depth"] = 1;
+        doc["kibana.alert.ancestors"] = ancestors;
+        doc["kibana.alert.depth"] = depth;
         doc["kibana.alert.status"] = "active";
         doc["kibana.alert.workflow_status"] = "open";
         doc["kibana.alert.workflow_tags"] = new JsonArray();
@@ -65,7 +214,7 @@ internal static class AlertBuilder
         var severity = rule.Severity.ToString().ToLowerInvariant();
         doc["kibana.alert.severity"] = severity;
         doc["kibana.alert.risk_score"] = rule.RiskScore;
-        doc["kibana.alert.reason"] = Reason(source, severity, rule.Name);
+        doc["kibana.alert.reason"] = Reason(doc, severity, rule.Name);
         if (rule.BuildingBlockType is { } bbt)
         {
             doc["kibana.alert.building_block_type"] = bbt;
@@ -108,7 +257,8 @@ internal static class AlertBuilder
         doc["kibana.alert.rule.immutable"] = false;
         doc["kibana.alert.rule.enabled"] = rule.Enabled ?? true;
         doc["kibana.alert.rule.parameters"] = JsonValues.From(rule.ToAlertParameters());
-        doc["kibana.alert.rule.execution.type"] = options.ExecutionType;
+        doc["kibana.alert.rule.execution.type"] = execution.Type;
+        doc["kibana.alert.rule.execution.uuid"] = execution.Uuid;
         doc["kibana.alert.rule.execution.timestamp"] = doc["@timestamp"]!.DeepClone();
         doc["kibana.alert.intended_timestamp"] = doc["@timestamp"]!.DeepClone();
         doc["kibana.alert.start"] = doc["@timestamp"]!.DeepClone();
@@ -116,12 +266,13 @@ internal static class AlertBuilder
         doc["kibana.alert.uuid"] = alertId;
         doc["kibana.space_ids"] = JsonValues.Strings([options.SpaceId]);
         doc["kibana.version"] = options.KibanaVersion;
-        return new Alert(alertId, active, e, index, doc);
     }
 
     /// <summary>Kibana's <c>generateId</c>: sha256 hex of index, id, version and <c>space:ruleUuid</c>.</summary>
     internal static string AlertId(string index, string eventId, string version, string spaceId, string ruleUuid) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(index + eventId + version + spaceId + ":" + ruleUuid)));
+        Sha256Hex(index + eventId + version + spaceId + ":" + ruleUuid);
+
+    private static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     /// <summary>Events without <c>_id</c> get a content hash, so the same line always yields the same alert id.</summary>
     internal static string DeriveEventId(EventRecord e) => Convert.ToHexStringLower(SHA256.HashData(e.Raw.Span))[..40];

@@ -40,6 +40,7 @@ public sealed class DetectionEngine
     private readonly FieldRef _dsDataset;
     private readonly FieldRef _dsNamespace;
     private readonly List<ActiveRule> _rules = [];
+    private readonly List<ActiveRule> _sequenceRules = [];
     private readonly List<SkippedRule> _skipped = [];
     private readonly Dictionary<string, ActiveRule[]> _byIndex = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -67,6 +68,11 @@ public sealed class DetectionEngine
 
     private void Add(DetectionRule rule)
     {
+        if (rule.IsDeprecated)
+        {
+            _skipped.Add(new SkippedRule(rule, "deprecated (metadata.maturity = \"deprecated\"); Kibana does not run deprecated rules", false));
+            return;
+        }
         if (rule.Type != RuleType.Eql || rule.Query is null)
         {
             _skipped.Add(new SkippedRule(rule, $"rule type '{rule.Type.ToString().ToLowerInvariant()}' is not executable yet", false));
@@ -89,7 +95,7 @@ public sealed class DetectionEngine
         }
         if (!query.IsEventQuery)
         {
-            _skipped.Add(new SkippedRule(rule, "sequence and sample rules are not executable yet", false));
+            _sequenceRules.Add(new ActiveRule(rule, query));
             return;
         }
         _rules.Add(new ActiveRule(rule, query));
@@ -101,8 +107,14 @@ public sealed class DetectionEngine
     /// <summary>The fields a reader must extract for these rules.</summary>
     public FieldProjection Projection { get; }
 
-    /// <summary>Rules that run.</summary>
+    /// <summary>Event-query rules: they run on each event as it arrives.</summary>
     public IReadOnlyList<ActiveRule> Rules => _rules;
+
+    /// <summary>Sequence and sample rules: they need events in time order (see <see cref="ScanJob"/>).</summary>
+    public IReadOnlyList<ActiveRule> SequenceRules => _sequenceRules;
+
+    /// <summary>The options the engine runs with.</summary>
+    public DetectionOptions Options => _options;
 
     /// <summary>Rules that do not run, with the reason.</summary>
     public IReadOnlyList<SkippedRule> Skipped => _skipped;
@@ -128,6 +140,10 @@ public sealed class DetectionEngine
         return e.DefaultIndex;
     }
 
+    /// <summary>Whether <paramref name="rule"/> reads the index <paramref name="index"/> (null: no index information, so yes).</summary>
+    public static bool Reads(ActiveRule rule, string? index) =>
+        index is null || IndexPatterns.Matches(rule.Rule.Index, index);
+
     private ActiveRule[] RulesFor(string? index)
     {
         if (index is null)
@@ -138,7 +154,7 @@ public sealed class DetectionEngine
         {
             if (!_byIndex.TryGetValue(index, out var list))
             {
-                list = _rules.Where(r => IndexPatterns.Matches(r.Rule.Index, index)).ToArray();
+                list = _rules.Where(r => Reads(r, index)).ToArray();
                 // Bound the cache: index names come from input data.
                 if (_byIndex.Count > 10_000)
                 {
@@ -150,8 +166,11 @@ public sealed class DetectionEngine
         }
     }
 
-    /// <summary>Runs every applicable rule on <paramref name="e"/>, appending alerts to <paramref name="alerts"/>.</summary>
-    public void Process(EventRecord e, ICollection<Alert> alerts)
+    /// <summary>
+    /// Runs every applicable event rule on <paramref name="e"/>, appending alerts to <paramref name="alerts"/>. Alerts carry
+    /// <paramref name="execution"/> (a new one per call when null).
+    /// </summary>
+    public void Process(EventRecord e, ICollection<Alert> alerts, RuleExecution? execution = null)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(alerts);
@@ -160,8 +179,16 @@ public sealed class DetectionEngine
         {
             if (rule.Query.Matches(e))
             {
-                alerts.Add(AlertBuilder.Build(rule, e, index, _options, _options.Time.GetUtcNow()));
+                alerts.Add(AlertBuilder.Build(rule, e, index, _options, execution ?? RuleExecution.Start(_options.Time, _options.ExecutionType)));
             }
         }
+    }
+
+    /// <summary>Builds the alerts of one sequence or sample result: the shell first, then one building block per event.</summary>
+    public List<Alert> BuildSequenceAlerts(ActiveRule rule, IEnumerable<EventRecord> events, RuleExecution execution)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(events);
+        return AlertBuilder.BuildSequence(rule, events.Select(e => (e, ResolveIndex(e))).ToList(), _options, execution);
     }
 }

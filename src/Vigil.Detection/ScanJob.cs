@@ -1,3 +1,4 @@
+using Vigil.Eql.Execution;
 using Vigil.Events;
 using Vigil.Rules;
 
@@ -6,16 +7,50 @@ namespace Vigil.Detection;
 /// <summary>What a scan read and found.</summary>
 public sealed record ScanSummary(long EventsRead, long BadLines, int RulesRun, int RulesSkipped, long Alerts, long DuplicateAlerts)
 {
+    /// <summary>Inputs that could not be opened.</summary>
+    public long FailedInputs { get; init; }
+
+    /// <summary>Sequence and sample results found (each gives a shell alert plus one building block per event).</summary>
+    public long Sequences { get; init; }
+
+    /// <summary>Partial sequences or samples dropped because a state limit was reached (see <see cref="ScanOptions"/>).</summary>
+    public long SequenceStateEvictions { get; init; }
+
+    /// <summary>Events sorted to disk for sequence matching.</summary>
+    public long SpilledEvents { get; init; }
+
     /// <summary>One line for people, e.g. on stderr.</summary>
     public override string ToString() =>
-        $"events read: {EventsRead}, bad lines: {BadLines}, rules run: {RulesRun}" +
+        $"events read: {EventsRead}, bad lines: {BadLines}" +
+        (FailedInputs > 0 ? $", unreadable inputs: {FailedInputs}" : string.Empty) +
+        $", rules run: {RulesRun}" +
         (RulesSkipped > 0 ? $" ({RulesSkipped} not executable)" : string.Empty) +
-        $", alerts: {Alerts}" + (DuplicateAlerts > 0 ? $" ({DuplicateAlerts} duplicates dropped)" : string.Empty);
+        $", alerts: {Alerts}" + (Sequences > 0 ? $" ({Sequences} sequences)" : string.Empty) +
+        (DuplicateAlerts > 0 ? $" ({DuplicateAlerts} duplicates dropped)" : string.Empty) +
+        (SequenceStateEvictions > 0 ? $"; warning: {SequenceStateEvictions} partial sequences evicted at the state limit, results may be missing" : string.Empty);
+}
+
+/// <summary>Limits for a scan, with safe defaults.</summary>
+public sealed record ScanOptions
+{
+    /// <summary>Index for events that carry neither <c>_index</c> nor <c>data_stream.*</c>.</summary>
+    public string? DefaultIndex { get; init; }
+
+    /// <summary>Events kept in memory while ordering them for sequence rules; beyond it sorted runs spill to temporary files.</summary>
+    public int MaxEventsInMemory { get; init; } = 100_000;
+
+    /// <summary>Partial sequences kept per stage and rule; beyond it the oldest are evicted and counted.</summary>
+    public int MaxPendingSequencesPerStage { get; init; } = 100_000;
+
+    /// <summary>Where spill files go (default: the system temporary directory).</summary>
+    public string? TempDirectory { get; init; }
 }
 
 /// <summary>
-/// Scans NDJSON inputs with a set of rules: reads only the fields the rules need, evaluates every event, builds alerts and
-/// hands them to a sink. Bad lines are reported and skipped; a duplicate alert (same event and rule seen twice) is dropped.
+/// Scans NDJSON inputs with a set of rules. Event rules run on each event as it is read; sequence and sample rules get the
+/// events that can take part in them (those passing one of their stage filters), put in time order with bounded memory
+/// (spilling to disk), as inputs are often out of order. Alerts go to a sink; bad lines are reported and skipped; an alert
+/// seen twice (the same event and rule, e.g. from overlapping inputs) is written once.
 /// </summary>
 public sealed class ScanJob
 {
@@ -29,36 +64,175 @@ public sealed class ScanJob
     public DetectionEngine Engine => _engine;
 
     /// <summary>Reads every input (<c>-</c> is stdin) and writes alerts to <paramref name="sink"/>.</summary>
-    public ScanSummary Run(IEnumerable<string> inputs, IAlertSink sink, Action<InputError> onError, string? defaultIndex = null)
+    public ScanSummary Run(IEnumerable<string> inputs, IAlertSink sink, Action<InputError> onError, string? defaultIndex = null) =>
+        Run(inputs, sink, onError, new ScanOptions { DefaultIndex = defaultIndex });
+
+    /// <summary>Reads every input (<c>-</c> is stdin) and writes alerts to <paramref name="sink"/>.</summary>
+    public ScanSummary Run(IEnumerable<string> inputs, IAlertSink sink, Action<InputError> onError, ScanOptions options)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(sink);
-        var reader = new NdjsonReader(_engine.Projection, onError, new NdjsonReaderOptions { DefaultIndex = defaultIndex });
+        ArgumentNullException.ThrowIfNull(options);
+        var execution = RuleExecution.Start(_engine.Options.Time, _engine.Options.ExecutionType);
+        var inputList = inputs.ToList();
+        var groups = _engine.SequenceRules
+            .GroupBy(r => (r.Query.Options.TimestampField, r.Query.Options.TiebreakerField))
+            .Select(g => g.ToList())
+            .ToList();
+        string? stdinCopy = null;
+        if (groups.Count > 1 && inputList.Contains("-"))
+        {
+            // Sequence rules with different time fields read the input once per ordering; stdin can be read only once.
+            stdinCopy = Path.Combine(options.TempDirectory ?? Path.GetTempPath(), $"vigil-stdin-{Guid.NewGuid():N}.ndjson");
+            using (var copy = File.Create(stdinCopy))
+            {
+                Console.OpenStandardInput().CopyTo(copy);
+            }
+            inputList = inputList.Select(i => i == "-" ? stdinCopy : i).ToList();
+        }
+        var readerOptions = new NdjsonReaderOptions { DefaultIndex = options.DefaultIndex };
+        var reader = new NdjsonReader(_engine.Projection, onError, readerOptions);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var alerts = new List<Alert>();
-        long written = 0;
-        long duplicates = 0;
-        foreach (var input in inputs)
+        long written = 0, duplicates = 0, sequences = 0, evictions = 0, spilled = 0;
+
+        void Emit(IEnumerable<Alert> batch)
         {
-            foreach (var e in reader.ReadPath(input))
+            foreach (var a in batch)
             {
-                alerts.Clear();
-                _engine.Process(e, alerts);
-                foreach (var a in alerts)
+                if (seen.Add(a.Id))
                 {
-                    if (seen.Add(a.Id))
+                    sink.Write(a);
+                    written++;
+                }
+                else
+                {
+                    duplicates++;
+                }
+            }
+        }
+
+        IEnumerable<EventRecord> FirstPass(List<ActiveRule>? group)
+        {
+            foreach (var input in inputList)
+            {
+                foreach (var e in reader.ReadPath(input))
+                {
+                    alerts.Clear();
+                    _engine.Process(e, alerts, execution);
+                    Emit(alerts);
+                    if (group is not null && IsCandidate(group, e))
                     {
-                        sink.Write(a);
-                        written++;
-                    }
-                    else
-                    {
-                        duplicates++;
+                        yield return e;
                     }
                 }
             }
         }
+
+        IEnumerable<EventRecord> LaterPass(List<ActiveRule> group)
+        {
+            // Errors were reported by the first pass.
+            var again = new NdjsonReader(_engine.Projection, _ => { }, readerOptions);
+            foreach (var input in inputList)
+            {
+                foreach (var e in again.ReadPath(input))
+                {
+                    if (IsCandidate(group, e))
+                    {
+                        yield return e;
+                    }
+                }
+            }
+        }
+
+        void RunGroup(List<ActiveRule> group, IEnumerable<EventRecord> candidates)
+        {
+            var orderer = EventOrderer.For(group[0].Query, new EventRecordCodec(_engine.Projection), new EventOrdererOptions
+            {
+                MaxEventsInMemory = options.MaxEventsInMemory,
+                TempDirectory = options.TempDirectory,
+            });
+            var runOptions = new EqlRunOptions { MaxPendingSequencesPerStage = options.MaxPendingSequencesPerStage };
+            var matchers = group.Select(r => (Rule: r, Matcher: EqlMatcher.Create(r.Query, runOptions))).ToList();
+            var results = new List<EqlResult>();
+            void Drain(ActiveRule rule)
+            {
+                foreach (var result in results)
+                {
+                    var events = result.Events.OfType<EventRecord>().ToList();
+                    if (events.Count > 0)
+                    {
+                        sequences++;
+                        Emit(_engine.BuildSequenceAlerts(rule, events, execution));
+                    }
+                }
+                results.Clear();
+            }
+            foreach (var e in orderer.Sort(candidates))
+            {
+                var index = _engine.ResolveIndex(e);
+                foreach (var (rule, matcher) in matchers)
+                {
+                    if (DetectionEngine.Reads(rule, index))
+                    {
+                        matcher.Push(e, results);
+                        Drain(rule);
+                    }
+                }
+            }
+            foreach (var (rule, matcher) in matchers)
+            {
+                matcher.Complete(results);
+                Drain(rule);
+                evictions += matcher.Stats.SequencesEvicted;
+            }
+            spilled += orderer.SpilledEvents;
+        }
+
+        try
+        {
+            if (groups.Count == 0)
+            {
+                foreach (var _ in FirstPass(null))
+                {
+                }
+            }
+            else
+            {
+                RunGroup(groups[0], FirstPass(groups[0]));
+                foreach (var group in groups.Skip(1))
+                {
+                    RunGroup(group, LaterPass(group));
+                }
+            }
+        }
+        finally
+        {
+            if (stdinCopy is not null)
+            {
+                File.Delete(stdinCopy);
+            }
+        }
         sink.Flush();
-        return new ScanSummary(reader.EventsRead, reader.BadLines, _engine.Rules.Count, _engine.Skipped.Count, written, duplicates);
+        return new ScanSummary(reader.EventsRead, reader.BadLines, _engine.Rules.Count + _engine.SequenceRules.Count, _engine.Skipped.Count, written, duplicates)
+        {
+            FailedInputs = reader.FailedInputs,
+            Sequences = sequences,
+            SequenceStateEvictions = evictions,
+            SpilledEvents = spilled,
+        };
+    }
+
+    private bool IsCandidate(List<ActiveRule> group, EventRecord e)
+    {
+        var index = _engine.ResolveIndex(e);
+        foreach (var rule in group)
+        {
+            if (DetectionEngine.Reads(rule, index) && rule.Query.CouldMatch(e))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -192,6 +192,22 @@ public sealed class CompiledQuery
             && condition(ev);
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> passes the filter of at least one stage (or the <c>until</c> stage): events that do not can
+    /// never take part in a result, so batch callers need not keep or order them.
+    /// </summary>
+    public bool CouldMatch(IEqlEvent e)
+    {
+        foreach (var filter in StageFilters)
+        {
+            if (filter(e))
+            {
+                return true;
+            }
+        }
+        return UntilFilter is { } until && until(e);
+    }
+
     /// <summary>Tests an event against an event query (category and condition).</summary>
     /// <exception cref="InvalidOperationException">The query is a sequence or a sample.</exception>
     public bool Matches(IEqlEvent e)

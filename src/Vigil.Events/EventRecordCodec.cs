@@ -1,7 +1,7 @@
 using Vigil.Eql.Execution;
-using Vigil.Events;
 
-namespace Vigil.Conformance;
+
+namespace Vigil.Events;
 
 /// <summary>
 /// Spills an <see cref="EventRecord"/> as its raw JSON and origin, and re-projects it (into the same field slots) when read

@@ -40,6 +40,28 @@ public sealed class NdjsonReader
     /// <summary>Lines that could not be read as events.</summary>
     public long BadLines { get; private set; }
 
+    /// <summary>Inputs that could not be opened at all.</summary>
+    public long FailedInputs { get; private set; }
+
+    /// <summary>Errors shown per input before the rest are only counted (a binary file would otherwise flood the console).</summary>
+    public const int MaxErrorsShownPerInput = 50;
+
+    private readonly Dictionary<string, int> _shown = new(StringComparer.Ordinal);
+
+    private void Report(InputError error)
+    {
+        _shown.TryGetValue(error.Source, out var n);
+        _shown[error.Source] = ++n;
+        if (n <= MaxErrorsShownPerInput)
+        {
+            _onError(error);
+        }
+        else if (n == MaxErrorsShownPerInput + 1)
+        {
+            _onError(new InputError(error.Source, 0, null, $"more than {MaxErrorsShownPerInput} errors; further errors in this input are counted but not shown"));
+        }
+    }
+
     /// <summary>Reads a path (<c>-</c> is standard input).</summary>
     public IEnumerable<EventRecord> ReadPath(string path)
     {
@@ -51,14 +73,20 @@ public sealed class NdjsonReader
         }
         else
         {
+            if (Directory.Exists(path))
+            {
+                Report(new InputError(path, 0, null, "cannot open input: it is a directory (give the NDJSON files inside it)"));
+                FailedInputs++;
+                return [];
+            }
             try
             {
                 stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                _onError(new InputError(path, 0, null, $"cannot open input: {ex.Message}"));
-                BadLines++;
+                Report(new InputError(path, 0, null, $"cannot open input: {ex.Message}"));
+                FailedInputs++;
                 return [];
             }
         }
@@ -141,7 +169,7 @@ public sealed class NdjsonReader
                 if (failure is not null)
                 {
                     BadLines++;
-                    _onError(new InputError(source, line + 1, null, $"input is truncated or corrupt ({failure}); {EventsRead} events before this point were kept"));
+                    Report(new InputError(source, line + 1, null, $"input is truncated or corrupt ({failure}); {EventsRead} events before this point were kept"));
                     yield break;
                 }
                 if (read == 0)
@@ -167,7 +195,7 @@ public sealed class NdjsonReader
                         {
                             line++;
                             BadLines++;
-                            _onError(new InputError(source, line, null, $"line is longer than {_options.MaxLineBytes} bytes; skipped"));
+                            Report(new InputError(source, line, null, $"line is longer than {_options.MaxLineBytes} bytes; skipped"));
                             skippingLongLine = true;
                         }
                         if (skippingLongLine)
@@ -208,7 +236,7 @@ public sealed class NdjsonReader
         {
             bytes = bytes[..^1];
         }
-        if (bytes.Length > 0 && line == 1 && bytes.StartsWith("\xEF\xBB\xBF"u8))
+        if (bytes.Length > 0 && line == 1 && bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
             bytes = bytes[3..];
         }
@@ -219,7 +247,7 @@ public sealed class NdjsonReader
         if (bytes.Length > _options.MaxLineBytes)
         {
             BadLines++;
-            _onError(new InputError(source, line, null, $"line is longer than {_options.MaxLineBytes} bytes; skipped"));
+            Report(new InputError(source, line, null, $"line is longer than {_options.MaxLineBytes} bytes; skipped"));
             return null;
         }
         try
@@ -239,13 +267,13 @@ public sealed class NdjsonReader
                 message = message[..cut].TrimEnd('.', ' ');
             }
             var hint = unterminated ? " (the input ends inside this line: truncated?)" : string.Empty;
-            _onError(new InputError(source, line, column, $"malformed JSON: {message}{hint}"));
+            Report(new InputError(source, line, column, $"malformed JSON: {message}{hint}"));
             return null;
         }
         catch (InvalidOperationException ex)
         {
             BadLines++;
-            _onError(new InputError(source, line, null, $"malformed JSON: {ex.Message}"));
+            Report(new InputError(source, line, null, $"malformed JSON: {ex.Message}"));
             return null;
         }
     }

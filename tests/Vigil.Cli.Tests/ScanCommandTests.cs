@@ -128,6 +128,48 @@ public sealed partial class ScanCommandTests
         Assert.Contains($"alerts: {ExpectedSampleAlerts().Length}", process.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Scan_OutSameAsInput_IsRefusedAndTheInputIsIntact()
+    {
+        var dir = CliRunner.TempDir();
+        var input = Path.Combine(dir, "events.ndjson");
+        File.Copy(Sample, input);
+        var before = File.ReadAllBytes(input);
+        var r = CliRunner.Run("scan", "--out", Path.Combine(dir, ".", "events.ndjson"), input);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("refusing to overwrite", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(input));
+    }
+
+    [Fact]
+    public void Scan_NoRulesLoaded_IsAnError()
+    {
+        var empty = CliRunner.TempDir();
+        var r = CliRunner.Run("scan", "--rules", empty, Sample);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("no rules were loaded", r.Stderr, StringComparison.Ordinal);
+        var validate = CliRunner.Run("rules", "validate", empty);
+        Assert.Equal(1, validate.ExitCode);
+        Assert.Contains("no rule files", validate.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_UnwritableOutput_IsAOneLineError()
+    {
+        var r = CliRunner.Run("scan", "--format", "ndjson", "--out", "/nonexistent-dir/alerts.ndjson", Sample);
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("vigil: cannot write alerts to /nonexistent-dir/alerts.ndjson", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_AlertsKeepAmpersandsReadable()
+    {
+        var outFile = Path.Combine(CliRunner.TempDir(), "alerts.ndjson");
+        CliRunner.Run("scan", "--format", "ndjson", "--out", outFile, Sample);
+        Assert.Contains("MITRE ATT&CK", File.ReadAllText(outFile), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("scan")]
     [InlineData("scan", "--format", "xml", "x.ndjson")]

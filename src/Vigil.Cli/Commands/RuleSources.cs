@@ -7,7 +7,9 @@ internal static class RuleSources
 {
     public static RuleLoadResult Load(IReadOnlyList<string>? paths, TextWriter stderr)
     {
-        var result = paths is { Count: > 0 } ? RuleLoader.Load(paths) : BuiltInRules.Load();
+        // The same directory given twice would load (and report) every rule twice.
+        var distinct = paths?.Select(p => Path.GetFullPath(p)).Distinct(StringComparer.Ordinal).ToList();
+        var result = distinct is { Count: > 0 } ? RuleLoader.Load(distinct) : BuiltInRules.Load();
         foreach (var d in result.Diagnostics)
         {
             stderr.WriteLine(d.Render());

@@ -48,6 +48,11 @@ internal static class RulesCommand
                 stdout.WriteLine(d.Render());
             }
             stdout.WriteLine(loaded.Summary.ToString());
+            if (loaded.FileCount == 0)
+            {
+                stderr.WriteLine("vigil: no rule files (*.toml) found under the given paths");
+                return Program.Errors;
+            }
             return loaded.HasErrors ? Program.Errors : Program.Ok;
         });
         return command;

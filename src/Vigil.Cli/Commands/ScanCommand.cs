@@ -36,29 +36,65 @@ internal static class ScanCommand
         };
         command.SetAction(parse =>
         {
+            var inputPaths = parse.GetValue(inputs)!;
+            var outPath = parse.GetValue(output);
+            if (outPath is not null && inputPaths.Any(i => i != "-" && SamePath(i, outPath)))
+            {
+                stderr.WriteLine($"vigil: --out {outPath} is also an input; refusing to overwrite it");
+                return Program.Usage;
+            }
             var loaded = RuleSources.Load(parse.GetValue(rules), stderr);
             var job = new ScanJob(loaded.Rules.Select(r => r.Rule));
-            foreach (var skipped in job.Engine.Skipped.Where(s => s.IsError))
+            var reported = loaded.Rules.Where(r => r.QueryError is not null).Select(r => r.Rule).ToHashSet();
+            foreach (var skipped in job.Engine.Skipped.Where(s => s.IsError && !reported.Contains(s.Rule)))
             {
                 stderr.WriteLine($"{skipped.Rule.Source.Path ?? skipped.Rule.RuleId}: error: rule '{skipped.Rule.Name}' cannot run: {skipped.Reason}");
             }
-            var outPath = parse.GetValue(output);
+            if (job.Engine.Rules.Count + job.Engine.SequenceRules.Count == 0)
+            {
+                stderr.WriteLine(loaded.Rules.Length == 0
+                    ? "vigil: no rules were loaded; check the --rules paths (files or directories of Elastic rule TOML files)"
+                    : $"vigil: none of the {loaded.Rules.Length} loaded rules can run here (only EQL rules run; see the messages above)");
+                return Program.Errors;
+            }
             var fmt = parse.GetValue(format) ?? (outPath is null && !Console.IsOutputRedirected ? "table" : "ndjson");
             var inputErrors = 0;
-            using var sink = OpenSink(fmt, outPath, stdout);
-            var summary = job.Run(parse.GetValue(inputs)!, sink, e =>
+            ScanSummary summary;
+            try
             {
-                inputErrors++;
-                stderr.WriteLine(e.Render());
-            }, parse.GetValue(index));
-            if (sink is TableAlertSink { WroteAny: false })
+                using var sink = OpenSink(fmt, outPath, stdout);
+                summary = job.Run(inputPaths, sink, e =>
+                {
+                    inputErrors++;
+                    stderr.WriteLine(e.Render());
+                }, parse.GetValue(index));
+                if (sink is TableAlertSink { WroteAny: false })
+                {
+                    stdout.WriteLine("No alerts.");
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                stdout.WriteLine("No alerts.");
+                stderr.WriteLine($"vigil: cannot write alerts{(outPath is null ? string.Empty : " to " + outPath)}: {ex.Message}");
+                return Program.Errors;
             }
             stderr.WriteLine(summary.ToString());
             return inputErrors > 0 || loaded.HasErrors || job.Engine.Skipped.Any(s => s.IsError) ? Program.Errors : Program.Ok;
         });
         return command;
+    }
+
+    private static bool SamePath(string a, string b)
+    {
+        try
+        {
+            return string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal)
+                || (File.Exists(a) && File.Exists(b) && new FileInfo(a).LinkTarget == new FileInfo(b).FullName);
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static IAlertSink OpenSink(string format, string? path, TextWriter stdout)

@@ -5,7 +5,14 @@ namespace Vigil.Detection;
 /// <summary>Writes one alert document per line.</summary>
 public sealed class NdjsonAlertSink : IAlertSink
 {
-    private static readonly JsonWriterOptions Options = new() { Indented = false, SkipValidation = false };
+    // Alerts are read by people and grep as much as by programs: keep '&', '<', '`' and non-ASCII text as they are
+    // (still valid JSON; only quotes, backslashes and control characters are escaped).
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Indented = false,
+        SkipValidation = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
     private readonly Stream _stream;
     private readonly bool _ownsStream;
     private readonly Utf8JsonWriter _writer;

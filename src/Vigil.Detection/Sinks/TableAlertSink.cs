@@ -13,6 +13,9 @@ public sealed class TableAlertSink : IAlertSink
         ("TIME", 27), ("RULE", 40), ("SEVERITY", 8), ("HOST", 16), ("CONTAINER", 12), ("USER", 10), ("COMMAND LINE", 0),
     ];
 
+    /// <summary>The command line is shortened past this many characters; the NDJSON output keeps it whole.</summary>
+    private const int MaxLastColumn = 200;
+
     private readonly TextWriter _out;
     private readonly bool _ownsWriter;
     private bool _headerWritten;
@@ -62,7 +65,7 @@ public sealed class TableAlertSink : IAlertSink
             var text = Clean(cells[i]);
             if (width == 0)
             {
-                _out.Write(text);
+                _out.Write(text.Length > MaxLastColumn ? string.Concat(text.AsSpan(0, MaxLastColumn - 1), "…") : text);
                 break;
             }
             if (text.Length > width)

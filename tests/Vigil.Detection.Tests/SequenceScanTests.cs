@@ -1,0 +1,177 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Vigil.Events;
+using Vigil.Rules;
+
+namespace Vigil.Detection.Tests;
+
+public sealed class SequenceScanTests
+{
+    private const string RuleToml = """
+        [metadata]
+        creation_date = "2026/12/03"
+        updated_date = "2026/12/03"
+        maturity = "production"
+
+        [rule]
+        author = ["Vigil tests"]
+        description = "A shell forks and the child execs a package manager."
+        from = "now-6m"
+        index = ["logs-cloud_defend.process*"]
+        language = "eql"
+        name = "Fork Then Package Manager"
+        risk_score = 47
+        rule_id = "00000000-0000-4000-8000-00000000beef"
+        severity = "medium"
+        type = "eql"
+        query = '''
+        sequence by process.entity_id with maxspan=30s
+          [process where event.action == "fork"]
+          [process where event.action == "exec" and process.name in ("apt-get", "apt", "apk", "dnf", "yum")]
+        '''
+        """;
+
+    private static string Sample => Path.Combine(RepoRoot(), "samples", "cloud_defend-process.ndjson");
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "Vigil.slnx")))
+        {
+            dir = dir.Parent;
+        }
+        return dir.FullName;
+    }
+
+    private static (ScanSummary Summary, List<Alert> Alerts) Scan(string input, ScanOptions? options = null)
+    {
+        var rules = RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule);
+        var job = new ScanJob(rules);
+        var sink = new ListSink();
+        var summary = job.Run([input], sink, e => throw new InvalidOperationException(e.Render()), options ?? new ScanOptions());
+        return (summary, sink.Alerts);
+    }
+
+    /// <summary>The pairs the rule must find, computed directly from the sample (process data stream only): an exec of a package manager whose fork (same entity id) came at most 30 s before.</summary>
+    private static List<(string Fork, string Exec)> ExpectedPairs()
+    {
+        var events = File.ReadAllLines(Sample).Select(l => Flat(JsonNode.Parse(l)!.AsObject()))
+            .Where(e => e.GetValueOrDefault("data_stream.dataset") == "cloud_defend.process")
+            .ToList();
+        var pairs = new List<(string, string)>();
+        foreach (var exec in events.Where(e => e.GetValueOrDefault("event.action") == "exec" && e.GetValueOrDefault("process.name") is "apt-get" or "apt" or "apk" or "dnf" or "yum"))
+        {
+            var t = DateTimeOffset.Parse(exec["@timestamp"], System.Globalization.CultureInfo.InvariantCulture);
+            var fork = events.Where(e => e.GetValueOrDefault("event.action") == "fork" && e.GetValueOrDefault("process.entity_id") == exec.GetValueOrDefault("process.entity_id"))
+                .Where(e => DateTimeOffset.Parse(e["@timestamp"], System.Globalization.CultureInfo.InvariantCulture) is var ft && ft <= t && t - ft <= TimeSpan.FromSeconds(30))
+                .LastOrDefault();
+            if (fork is not null)
+            {
+                pairs.Add((fork["event.id"], exec["event.id"]));
+            }
+        }
+        return pairs;
+    }
+
+    private static Dictionary<string, string> Flat(JsonObject o, string prefix = "", Dictionary<string, string>? into = null)
+    {
+        into ??= new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in o)
+        {
+            var path = prefix.Length == 0 ? k : prefix + "." + k;
+            if (v is JsonObject child)
+            {
+                Flat(child, path, into);
+            }
+            else if (v is JsonValue value)
+            {
+                into[path] = value.ToString();
+            }
+        }
+        return into;
+    }
+
+    [Fact]
+    public void Scan_SequenceRule_EmitsShellAndBuildingBlocksPerSequence()
+    {
+        var expected = ExpectedPairs();
+        Assert.NotEmpty(expected);
+        var (summary, alerts) = Scan(Sample);
+        Assert.Equal(expected.Count, summary.Sequences);
+        Assert.Equal(expected.Count * 3, alerts.Count);
+        var shells = alerts.Where(a => a.Document["kibana.alert.depth"]!.GetValue<int>() == 2).ToList();
+        Assert.Equal(expected.Count, shells.Count);
+        foreach (var shell in shells)
+        {
+            var groupId = shell.Id;
+            var blocks = alerts.Where(a => a.Document["kibana.alert.group.id"]?.GetValue<string>() == groupId && a.Id != groupId)
+                .OrderBy(a => a.Document["kibana.alert.group.index"]!.GetValue<int>()).ToList();
+            Assert.Equal(2, blocks.Count);
+            Assert.All(blocks, b => Assert.Equal("default", b.Document["kibana.alert.building_block_type"]!.GetValue<string>()));
+            var pair = (blocks[0].Document["kibana.alert.original_event.id"]!.GetValue<string>(), blocks[1].Document["kibana.alert.original_event.id"]!.GetValue<string>());
+            Assert.Contains(pair, expected);
+            Assert.Equal(4, shell.Document["kibana.alert.ancestors"]!.AsArray().Count);
+            // The shell keeps only what both events share: same entity, different actions.
+            Assert.Equal(blocks[0].Field("process.entity_id"), shell.Field("process.entity_id"));
+            Assert.NotNull(shell.Field("process.entity_id"));
+            Assert.Null(shell.Field("event.action"));
+            Assert.False(shell.Document.ContainsKey("kibana.alert.building_block_type"));
+        }
+    }
+
+    [Fact]
+    public void Scan_OutOfOrderInput_SpillingToDisk_GivesTheSameSequences()
+    {
+        var lines = File.ReadAllLines(Sample);
+        var shuffled = lines.OrderBy(l => l.GetHashCode(StringComparison.Ordinal) ^ 0x5A5A).ToArray();
+        Assert.NotEqual(lines, shuffled);
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-shuffled-{Guid.NewGuid():N}.ndjson");
+        File.WriteAllLines(path, shuffled);
+        try
+        {
+            var (inOrder, inOrderAlerts) = Scan(Sample);
+            var (outOfOrder, outOfOrderAlerts) = Scan(path, new ScanOptions { MaxEventsInMemory = 4 });
+            Assert.True(outOfOrder.SpilledEvents > 0);
+            Assert.Equal(inOrder.Sequences, outOfOrder.Sequences);
+            Assert.Equal(inOrderAlerts.Select(a => a.Id).Order(), outOfOrderAlerts.Select(a => a.Id).Order());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void SequenceAlertIds_MatchKibanaTestVectors()
+    {
+        var rule = RuleLoader.LoadString(RuleToml, "r.toml").Rules.Single().Rule;
+        var engine = new DetectionEngine([rule]);
+        var active = engine.SequenceRules.Single();
+        var e1 = EventRecord.FromJson("""{"_id":"ev-1","_index":".ds-logs-cloud_defend.process-default-2026.08.21-000001","@timestamp":"2026-08-21T10:00:00Z","event":{"category":"process","action":"fork"},"process":{"entity_id":"x"}}"""u8, engine.Projection);
+        var e2 = EventRecord.FromJson("""{"_id":"ev-2","_index":".ds-logs-cloud_defend.file-default-2026.08.21-000001","@timestamp":"2026-08-21T10:00:01Z","event":{"category":"process","action":"exec"},"process":{"entity_id":"x","name":"apt"}}"""u8, engine.Projection);
+        var alerts = AlertBuilder.BuildSequence(new ActiveRuleForTest(active, "5f3c1a2e-0000-4000-8000-000000000001").Rule, [(e1, engine.ResolveIndex(e1)), (e2, engine.ResolveIndex(e2))], engine.Options, RuleExecution.Start(TimeProvider.System, "manual"));
+        Assert.Equal("3be38f589cbafd7aa5a61d7d5cc01be4c2ce5b3ed5aa80aee0af878c5f70600d", alerts[0].Id);
+        Assert.Equal("14afae5d890119036b55bb2b0666d3413a3370cfc4e30c2a8fdfd9bb95fecae9", alerts[1].Id);
+        Assert.Equal("4b50da24744e3041360afc4918c5f4fcce1ca648b245537807ae1cacfd2bde9f", alerts[2].Id);
+    }
+
+    private sealed class ActiveRuleForTest(ActiveRule source, string uuid)
+    {
+        public ActiveRule Rule { get; } = ActiveRule.WithUuid(source, uuid);
+    }
+
+    private sealed class ListSink : IAlertSink
+    {
+        public List<Alert> Alerts { get; } = [];
+
+        public void Write(Alert alert) => Alerts.Add(alert);
+
+        public void Flush()
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -199,6 +199,12 @@ internal sealed class Binder
         }
         for (var i = 0; i < c.Args.Length; i++)
         {
+            if (i > 0 && string.Equals(def.Name, "cidrMatch", StringComparison.Ordinal)
+                && c.Args[i] is LiteralExpr { Value.Kind: EqlValueKind.String } cidr
+                && !CidrFunctions.TryParseNetwork(cidr.Value.AsString, out _))
+            {
+                throw Error(cidr.Span, "EQL0213", $"'{cidr.Value.AsString}' is not an IP network (expected a.b.c.d/n or x:y::/n)");
+            }
             var t = BindValue(c.Args[i]);
             var want = def.ArgType(i);
             if (want != EqlType.Any && t != EqlType.Any && t != EqlType.Null && t != want)

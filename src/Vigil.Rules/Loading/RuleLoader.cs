@@ -79,8 +79,37 @@ public static class RuleLoader
         return Run([.. sources.Select(s => new Input(s.SourceName, s.Toml))], options ?? RuleLoaderOptions.Default);
     }
 
+    /// <summary>
+    /// Rule files under a directory. Symbolic links inside it are not followed: a link back to a parent would otherwise
+    /// load every rule again at each level (give a linked directory as its own path instead).
+    /// </summary>
     private static IEnumerable<string> RuleFiles(string directory) =>
-        Directory.EnumerateFiles(directory, "*.toml", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
+        Directory.EnumerateFiles(directory, "*.toml", new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            IgnoreInaccessible = false,
+        }).Order(StringComparer.Ordinal);
+
+    /// <summary>How long reading one rule file may take; a FIFO or device named *.toml would otherwise block forever.</summary>
+    private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
+
+    private static string ReadRuleFile(string path)
+    {
+        var read = Task.Run(() => File.ReadAllText(path));
+        try
+        {
+            if (!read.Wait(ReadTimeout))
+            {
+                throw new IOException($"reading took longer than {ReadTimeout.TotalSeconds:0} s; is it a FIFO or a device rather than a file?");
+            }
+        }
+        catch (AggregateException ex) when (ex.InnerException is IOException or UnauthorizedAccessException)
+        {
+            throw ex.InnerException;
+        }
+        return read.Result;
+    }
 
     private sealed record Input(string Name, string? Text);
 
@@ -136,7 +165,7 @@ public static class RuleLoader
         string text;
         try
         {
-            text = input.Text ?? File.ReadAllText(input.Name);
+            text = input.Text ?? ReadRuleFile(input.Name);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

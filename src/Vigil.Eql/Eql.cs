@@ -133,6 +133,12 @@ public sealed class CompiledQuery
 
     internal FieldRef? TiebreakerRef { get; private set; }
 
+    /// <summary>The field that orders events for this query (its timestamp field).</summary>
+    public FieldRef TimestampField => TimestampRef ?? FieldTable.Get(Options.TimestampField);
+
+    /// <summary>The tiebreaker field, when the query has one.</summary>
+    public FieldRef? TiebreakerField => TiebreakerRef ?? (Options.TiebreakerField is { } t ? FieldTable.Get(t) : null);
+
     internal static CompiledQuery Create(QueryNode node, EqlOptions options, FieldTable table)
     {
         var q = new CompiledQuery(node, options, table);

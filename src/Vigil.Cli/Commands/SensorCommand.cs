@@ -61,56 +61,68 @@ internal static class SensorCommand
         {
             rules, format,
         };
-        command.SetAction(async (parse, ct) =>
+        command.SetAction((parse, ct) =>
         {
             var loaded = RuleSources.Load(parse.GetValue(rules), stderr);
-            var engine = new DetectionEngine(loaded.Rules.Select(r => r.Rule), new DetectionOptions { ExecutionType = "streaming" });
-            if (engine.Rules.Count == 0)
+            var detector = new LiveDetector(loaded.Rules.Select(r => r.Rule));
+            if (detector.Engine.Rules.Count + detector.Engine.SequenceRules.Count == 0)
             {
                 stderr.WriteLine("vigil watch: no executable rules loaded.");
-                return Program.Errors;
+                return Task.FromResult(Program.Errors);
             }
-            await using var sensor = StartSensor(stderr);
+            var sensor = StartSensor(stderr);
             if (sensor is null)
             {
-                return Program.Errors;
+                return Task.FromResult(Program.Errors);
             }
             var fmt = parse.GetValue(format) ?? (Console.IsOutputRedirected ? "ndjson" : "table");
             using IAlertSink sink = fmt == "ndjson" ? new NdjsonAlertSink(Console.OpenStandardOutput(), ownsStream: false) : new TableAlertSink(stdout);
-            stderr.WriteLine($"vigil watch: {engine.Rules.Count} rules running; Ctrl+C to stop.");
-            var alerts = new List<Alert>();
-            long events = 0;
+            stderr.WriteLine($"vigil watch: {detector.Engine.Rules.Count + detector.Engine.SequenceRules.Count} rules running; Ctrl+C to stop.");
             long alertCount = 0;
-            try
+            // A dedicated thread, not async continuations: an alert should follow its exec within milliseconds even when
+            // the machine is busy (see docs/SENSOR.md on scheduling).
+            var worker = new Thread(() =>
             {
-                await foreach (var e in sensor.ReadAllAsync(ct).ConfigureAwait(false))
+                SensorScheduling.ApplyToCurrentThread(SensorThreadScheduling.Boosted);
+                var alerts = new List<Alert>();
+                try
                 {
-                    events++;
-                    EventRecord record;
-                    try
+                    while (sensor.WaitForEvents(ct))
                     {
-                        record = EventRecord.FromJson(e.Json.Span, engine.Projection, "sensor", events);
-                    }
-                    catch (System.Text.Json.JsonException ex)
-                    {
-                        stderr.WriteLine($"vigil watch: sensor produced an unreadable event: {ex.Message}");
-                        continue;
-                    }
-                    alerts.Clear();
-                    engine.Process(record, alerts);
-                    foreach (var alert in alerts)
-                    {
-                        sink.Write(alert);
-                        sink.Flush();
-                        alertCount++;
+                        while (sensor.Events.TryRead(out var e))
+                        {
+                            alerts.Clear();
+                            detector.Process(e.Json.Span, alerts, "sensor");
+                            foreach (var alert in alerts)
+                            {
+                                sink.Write(alert);
+                                alertCount++;
+                            }
+                            if (alerts.Count > 0)
+                            {
+                                sink.Flush();
+                            }
+                        }
                     }
                 }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            stderr.WriteLine($"vigil watch: {events} events, {alertCount} alerts; {Describe(sensor.Stats)}");
-            return Program.Ok;
+                catch (OperationCanceledException)
+                {
+                }
+                alerts.Clear();
+                detector.Complete(alerts);
+                foreach (var alert in alerts)
+                {
+                    sink.Write(alert);
+                    alertCount++;
+                }
+                sink.Flush();
+            })
+            { IsBackground = true, Name = "vigil-watch" };
+            worker.Start();
+            worker.Join();
+            stderr.WriteLine($"vigil watch: {detector.Events} events, {alertCount} alerts; {Describe(sensor.Stats)}");
+            sensor.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return Task.FromResult(Program.Ok);
         });
         return command;
     }

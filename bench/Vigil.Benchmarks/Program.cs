@@ -19,6 +19,12 @@ internal static class Program
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
             return 0;
         }
+        if (args.Length > 0 && args[0] == "sensor")
+        {
+            var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;
+            var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+            return SensorBenchmark.Run(rate, seconds);
+        }
         var events = args.Length > 0 && args[0] == "scan" && args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500_000;
         var rulesPath = args.Length > 2 ? args[2] : null;
         return ScanThroughput(events, rulesPath);

@@ -83,7 +83,7 @@ internal static class SensorCommand
             // the machine is busy (see docs/SENSOR.md on scheduling).
             var worker = new Thread(() =>
             {
-                SensorScheduling.ApplyToCurrentThread(SensorThreadScheduling.Boosted);
+                SensorScheduling.ApplyToCurrentThread(SensorThreadScheduling.Realtime);
                 var alerts = new List<Alert>();
                 try
                 {

@@ -151,6 +151,42 @@ public sealed class NdjsonReaderTests
     }
 
     [Fact]
+    public void Read_Utf8ByteOrderMark_IsSkipped()
+    {
+        var (table, projection) = Fields("id");
+        var errors = new List<InputError>();
+        var bytes = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(Encoding.UTF8.GetBytes("{\"id\":1}\n{\"id\":2}\n")).ToArray();
+        var events = new NdjsonReader(projection, errors.Add).ReadStream(new MemoryStream(bytes), "bom.ndjson").ToList();
+        Assert.Empty(errors);
+        Assert.Equal([1L, 2L], events.Select(e => e.Get(table.Get("id")).AsLong));
+    }
+
+    [Fact]
+    public void Read_ManyBadLines_ShowsOnlyTheFirstFiftyButCountsAll()
+    {
+        var (_, projection) = Fields("id");
+        var errors = new List<InputError>();
+        var reader = new NdjsonReader(projection, errors.Add);
+        var events = reader.ReadStream(new MemoryStream(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("garbage\n", 500)) + "{\"id\":1}\n")), "noise").ToList();
+        Assert.Single(events);
+        Assert.Equal(500, reader.BadLines);
+        Assert.Equal(NdjsonReader.MaxErrorsShownPerInput + 1, errors.Count);
+        Assert.Contains("counted but not shown", errors[^1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadPath_Directory_SaysSo()
+    {
+        var (_, projection) = Fields("id");
+        var errors = new List<InputError>();
+        var reader = new NdjsonReader(projection, errors.Add);
+        Assert.Empty(reader.ReadPath(Path.GetTempPath()).ToList());
+        Assert.Contains("is a directory", Assert.Single(errors).Message, StringComparison.Ordinal);
+        Assert.Equal(1, reader.FailedInputs);
+        Assert.Equal(0, reader.BadLines);
+    }
+
+    [Fact]
     public void Read_LinesSplitAcrossBufferBoundaries_AreIntact()
     {
         var (table, projection) = Fields("id", "s");

@@ -28,7 +28,10 @@ internal static class RulesCommand
             foreach (var r in loaded.Rules.OrderBy(r => r.Rule.Name, StringComparer.Ordinal))
             {
                 var rule = r.Rule;
-                stdout.WriteLine($"{rule.RuleId,-36}  {rule.Type.ToString().ToLowerInvariant(),-9}  {rule.Severity.ToString().ToLowerInvariant(),-8}  {rule.RiskScore,4}  {rule.EffectiveInterval,-8}  {rule.Name}");
+                var note = r.QueryError is not null ? "  [query does not compile]"
+                    : rule.IsDeprecated ? "  [deprecated: not run]"
+                    : r.IsEql ? string.Empty : "  [not executable yet]";
+                stdout.WriteLine($"{rule.RuleId,-36}  {rule.Type.ToString().ToLowerInvariant(),-9}  {rule.Severity.ToString().ToLowerInvariant(),-8}  {rule.RiskScore,4}  {rule.EffectiveInterval,-8}  {rule.Name}{note}");
             }
             stderr.WriteLine(loaded.Summary.ToString());
             return loaded.HasErrors ? Program.Errors : Program.Ok;

@@ -259,32 +259,38 @@ internal sealed class Compiler
             };
             return op == CompareOp.Eq ? eq : e => !eq(e);
         }
-        return e =>
+        return e => AnyPairHolds(l(e), r(e), op, Values.Compare);
+    }
+
+    /// <summary>
+    /// A comparison against multi-valued operands holds when some pair of values satisfies it; a null operand (or a pair
+    /// that cannot be compared) satisfies nothing.
+    /// </summary>
+    private static bool AnyPairHolds(EqlValue lv, EqlValue rv, CompareOp op, Func<EqlValue, EqlValue, int?> compare)
+    {
+        if (lv.IsNull || rv.IsNull)
         {
-            var lv = l(e);
-            var rv = r(e);
-            if (lv.IsNull || rv.IsNull)
+            return false;
+        }
+        foreach (var a in lv.Items)
+        {
+            foreach (var b in rv.Items)
             {
-                return false;
-            }
-            foreach (var a in lv.Items)
-            {
-                foreach (var b in rv.Items)
+                if (!a.IsNull && !b.IsNull && compare(a, b) is { } cmp && op switch
                 {
-                    if (Values.Compare(a, b) is { } cmp && op switch
-                    {
-                        CompareOp.Lt => cmp < 0,
-                        CompareOp.Le => cmp <= 0,
-                        CompareOp.Gt => cmp > 0,
-                        _ => cmp >= 0,
-                    })
-                    {
-                        return true;
-                    }
+                    CompareOp.Eq => cmp == 0,
+                    CompareOp.Neq => cmp != 0,
+                    CompareOp.Lt => cmp < 0,
+                    CompareOp.Le => cmp <= 0,
+                    CompareOp.Gt => cmp > 0,
+                    _ => cmp >= 0,
+                })
+                {
+                    return true;
                 }
             }
-            return false;
-        };
+        }
+        return false;
     }
 
     private EqlFieldType? TypeOf(Expr e) => e is FieldExpr f ? _typeOf(f.Path) : null;
@@ -299,33 +305,7 @@ internal sealed class Compiler
         }
         var l = ConvertedValue(left, typed);
         var r = ConvertedValue(right, typed);
-        return e =>
-        {
-            var lv = l(e);
-            var rv = r(e);
-            if (lv.IsNull || rv.IsNull)
-            {
-                return false;
-            }
-            foreach (var a in lv.Items)
-            {
-                foreach (var b in rv.Items)
-                {
-                    if (!a.IsNull && !b.IsNull && typed.Compare(a, b) is { } cmp && op switch
-                    {
-                        CompareOp.Eq => cmp == 0,
-                        CompareOp.Lt => cmp < 0,
-                        CompareOp.Le => cmp <= 0,
-                        CompareOp.Gt => cmp > 0,
-                        _ => cmp >= 0,
-                    })
-                    {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        };
+        return e => AnyPairHolds(l(e), r(e), op, typed.Compare);
     }
 
     private Evaluator ConvertedValue(Expr e, TypedComparer typed)

@@ -42,7 +42,10 @@ public sealed class DetectionEngine
     private readonly List<ActiveRule> _rules = [];
     private readonly List<ActiveRule> _sequenceRules = [];
     private readonly List<SkippedRule> _skipped = [];
-    private readonly Dictionary<string, ActiveRule[]> _byIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Routing> _byIndex = new(StringComparer.Ordinal);
+
+    /// <summary>The rules that read one index: computed once per index name, since pattern matching is costly.</summary>
+    private sealed record Routing(ActiveRule[] EventRules, HashSet<ActiveRule> SequenceRules);
     private readonly Lock _gate = new();
 
     /// <summary>Compiles the event-query rules among <paramref name="rules"/>; the others are listed in <see cref="Skipped"/>.</summary>
@@ -141,28 +144,28 @@ public sealed class DetectionEngine
     }
 
     /// <summary>Whether <paramref name="rule"/> reads the index <paramref name="index"/> (null: no index information, so yes).</summary>
-    public static bool Reads(ActiveRule rule, string? index) =>
-        index is null || IndexPatterns.Matches(rule.Rule.Index, index);
+    public bool ReadsIndex(ActiveRule rule, string? index) =>
+        index is null || RoutingFor(index) is var routing && (routing.SequenceRules.Contains(rule) || Array.IndexOf(routing.EventRules, rule) >= 0);
 
-    private ActiveRule[] RulesFor(string? index)
+    private ActiveRule[] RulesFor(string? index) => index is null ? [.. _rules] : RoutingFor(index).EventRules;
+
+    private Routing RoutingFor(string index)
     {
-        if (index is null)
-        {
-            return [.. _rules];
-        }
         lock (_gate)
         {
-            if (!_byIndex.TryGetValue(index, out var list))
+            if (!_byIndex.TryGetValue(index, out var routing))
             {
-                list = _rules.Where(r => Reads(r, index)).ToArray();
+                routing = new Routing(
+                    _rules.Where(r => IndexPatterns.Matches(r.Rule.Index, index)).ToArray(),
+                    _sequenceRules.Where(r => IndexPatterns.Matches(r.Rule.Index, index)).ToHashSet());
                 // Bound the cache: index names come from input data.
                 if (_byIndex.Count > 10_000)
                 {
                     _byIndex.Clear();
                 }
-                _byIndex[index] = list;
+                _byIndex[index] = routing;
             }
-            return list;
+            return routing;
         }
     }
 

@@ -77,7 +77,7 @@ public sealed class LiveDetector
         foreach (var (rule, matcher, window) in _sequences)
         {
             var index = _engine.ResolveIndex(record);
-            if (!DetectionEngine.Reads(rule, index) || !rule.Query.CouldMatch(record))
+            if (!_engine.ReadsIndex(rule, index) || !rule.Query.CouldMatch(record))
             {
                 continue;
             }

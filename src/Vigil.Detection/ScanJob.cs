@@ -173,7 +173,7 @@ public sealed class ScanJob
                 var index = _engine.ResolveIndex(e);
                 foreach (var (rule, matcher) in matchers)
                 {
-                    if (DetectionEngine.Reads(rule, index))
+                    if (_engine.ReadsIndex(rule, index))
                     {
                         matcher.Push(e, results);
                         Drain(rule);
@@ -228,7 +228,7 @@ public sealed class ScanJob
         var index = _engine.ResolveIndex(e);
         foreach (var rule in group)
         {
-            if (DetectionEngine.Reads(rule, index) && rule.Query.CouldMatch(e))
+            if (_engine.ReadsIndex(rule, index) && rule.Query.CouldMatch(e))
             {
                 return true;
             }

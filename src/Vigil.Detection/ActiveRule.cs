@@ -52,6 +52,9 @@ public sealed class ActiveRule
         return true;
     }
 
+    /// <summary>Adds events a replay found excepted (each counted once however many windows held it).</summary>
+    internal void CountExcepted(long count) => Interlocked.Add(ref _excepted, count);
+
     /// <summary>A name-based UUID (version 5 layout over SHA-256) of the rule id.</summary>
     internal static string DeriveUuid(string ruleId)
     {

@@ -30,10 +30,21 @@ internal static class ScanCommand
             Description = "NDJSON event files (.gz accepted); '-' reads standard input.",
             Arity = ArgumentArity.OneOrMore,
         };
+        var exceptions = new Option<string[]>("--exceptions")
+        {
+            Description = "Exception list file (Kibana export NDJSON/JSON, or detection-rules TOML) or folder of them (repeatable). An 'exceptions' folder beside a --rules folder is loaded too.",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var replay = new ReplaySettings();
         var command = new Command("scan", "Run detection rules over NDJSON process events and print alerts.")
         {
-            rules, index, format, output, inputs,
+            rules, index, format, output, inputs, exceptions,
         };
+        foreach (var option in replay.All)
+        {
+            command.Options.Add(option);
+        }
         command.SetAction(parse =>
         {
             var inputPaths = parse.GetValue(inputs)!;
@@ -43,8 +54,14 @@ internal static class ScanCommand
                 stderr.WriteLine($"vigil: --out {outPath} is also an input; refusing to overwrite it");
                 return Program.Usage;
             }
+            if (!replay.TryGet(parse, parse.GetValue(index), stderr, DateTimeOffset.UtcNow, out var replayOptions))
+            {
+                return Program.Usage;
+            }
             var loaded = RuleSources.Load(parse.GetValue(rules), stderr);
-            var job = new ScanJob(loaded.Rules.Select(r => r.Rule));
+            var exceptionSet = ExceptionSources.Load(parse.GetValue(exceptions), parse.GetValue(rules), stderr);
+            var job = new ScanJob(loaded.Rules.Select(r => r.Rule), new DetectionOptions { Exceptions = exceptionSet });
+            ExceptionSources.Report(exceptionSet, job.Engine, loaded.Rules.Select(r => r.Rule), stderr);
             var reported = loaded.Rules.Where(r => r.QueryError is not null).Select(r => r.Rule).ToHashSet();
             foreach (var skipped in job.Engine.Skipped.Where(s => s.IsError && !reported.Contains(s.Rule)))
             {
@@ -60,14 +77,25 @@ internal static class ScanCommand
             var fmt = parse.GetValue(format) ?? (outPath is null && !Console.IsOutputRedirected ? "table" : "ndjson");
             var inputErrors = 0;
             ScanSummary summary;
+            string? replayLine = null;
             try
             {
                 using var sink = OpenSink(fmt, outPath, stdout);
-                summary = job.Run(inputPaths, sink, e =>
+                void OnInputError(InputError e)
                 {
                     inputErrors++;
                     stderr.WriteLine(e.Render());
-                }, parse.GetValue(index));
+                }
+                if (replayOptions is not null)
+                {
+                    var replayed = new ReplayJob(job.Engine).Run(inputPaths, sink, OnInputError, replayOptions);
+                    summary = replayed.Scan;
+                    replayLine = replayed.ToString();
+                }
+                else
+                {
+                    summary = job.Run(inputPaths, sink, OnInputError, parse.GetValue(index));
+                }
                 if (sink is TableAlertSink { WroteAny: false })
                 {
                     stdout.WriteLine("No alerts.");
@@ -78,8 +106,14 @@ internal static class ScanCommand
                 stderr.WriteLine($"vigil: cannot write alerts{(outPath is null ? string.Empty : " to " + outPath)}: {ex.Message}");
                 return Program.Errors;
             }
-            stderr.WriteLine(summary.ToString());
-            return inputErrors > 0 || loaded.HasErrors || job.Engine.Skipped.Any(s => s.IsError) ? Program.Errors : Program.Ok;
+            catch (ArgumentException ex) when (replayOptions is not null)
+            {
+                stderr.WriteLine($"vigil: {ex.Message}");
+                return Program.Usage;
+            }
+            stderr.WriteLine(replayLine ?? summary.ToString());
+            ExceptionSources.ReportExcepted(job.Engine, stderr);
+            return inputErrors > 0 || loaded.HasErrors || exceptionSet.HasErrors || job.Engine.Skipped.Any(s => s.IsError) ? Program.Errors : Program.Ok;
         });
         return command;
     }

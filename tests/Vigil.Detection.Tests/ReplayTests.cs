@@ -156,6 +156,25 @@ public sealed class ReplayTests
     }
 
     [Fact]
+    public void SequenceMaxSignals_KeepsTheSequencesThatStartFirst_AndWarns()
+    {
+        var rule = Rule("""
+            sequence by host.id with maxspan=1h
+              [process where event.action == "fork"]
+              [process where event.action == "exec"]
+            """, extra: "max_signals = 1");
+        JsonObject Host(string id) => new() { ["host"] = new JsonObject { ["id"] = id } };
+        // "b" completes first (at +3m) but "a" starts first (at +1m): Elasticsearch's head position keeps "a".
+        var r = Replay(rule, At(T0 + (5 * Min)),
+            Event("a-fork", T0 + Min, "fork", more: Host("a")),
+            Event("b-fork", T0 + (2 * Min), "fork", more: Host("b")),
+            Event("b-exec", T0 + (3 * Min), "exec", more: Host("b")),
+            Event("a-exec", T0 + (4 * Min), "exec", more: Host("a")));
+        Assert.Equal(["a-fork", "a-exec"], r.EventIds.Skip(1).ToArray());
+        Assert.Equal(ReplayWarning.MaxSignalsMessage, Assert.Single(r.Warnings).Message);
+    }
+
+    [Fact]
     public void Alerts_ComeInExecutionOrder_AndDefaultStartIsTheEarliestEventTime()
     {
         var a = Rule(ruleId: "aaaaaaaa-1111-4111-8111-111111111111");

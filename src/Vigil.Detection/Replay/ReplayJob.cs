@@ -208,7 +208,14 @@ public sealed class ReplayJob
                 matcher.Complete(results);
                 evictions += matcher.Stats.SequencesEvicted;
                 limited |= results.Count >= limit;
-                foreach (var result in results.Take(limit))
+                // Elasticsearch returns the first sequences by their first event (result_position "head"), not by completion.
+                var position = new Dictionary<EventRecord, int>(ReferenceEqualityComparer.Instance);
+                for (var i = 0; i < inWindow.Count; i++)
+                {
+                    position.TryAdd(inWindow[i].Event, i);
+                }
+                var ordered = results.OrderBy(r => r.Events.OfType<EventRecord>().Select(e => position[e]).DefaultIfEmpty(int.MaxValue).First());
+                foreach (var result in ordered.Take(limit))
                 {
                     var events = result.Events.OfType<EventRecord>().ToList();
                     if (events.Count > 0)

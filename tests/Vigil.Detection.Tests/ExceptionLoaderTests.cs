@@ -21,6 +21,13 @@ public sealed class ExceptionLoaderTests
     }
 
     [Fact]
+    public void JsonSyntaxError_ColumnCountsCharactersNotBytes()
+    {
+        var d = SingleError("{\"name\":\"Überprüfung\", ]", toml: false);
+        Assert.Equal((1, 24), (d.Line, d.Column));
+    }
+
+    [Fact]
     public void UnknownOperator_PointsAtTheValue_WithACaret()
     {
         var text = """

@@ -95,15 +95,16 @@ public static class ExceptionLoader
         else
         {
             List<TNode> documents;
+            var utf8 = Encoding.UTF8.GetBytes(text);
             try
             {
-                documents = JsonTreeBuilder.Build(Encoding.UTF8.GetBytes(text), string.Empty);
+                documents = JsonTreeBuilder.Build(utf8, string.Empty);
             }
             catch (JsonException ex)
             {
-                // LineNumber and BytePositionInLine are 0-based.
+                // LineNumber and BytePositionInLine are 0-based, and the position counts bytes, not characters.
                 var line = (int)(ex.LineNumber ?? 0) + 1;
-                var column = (int)(ex.BytePositionInLine ?? 0) + 1;
+                var column = JsonTreeBuilder.CharColumn(utf8, ex.LineNumber ?? 0, ex.BytePositionInLine ?? 0);
                 var message = ex.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0];
                 sink.Error(new TextPos(line, column), 1, ExceptionDiagnosticCodes.Syntax, "invalid JSON: " + message);
                 return reader.Result(1);

@@ -78,6 +78,19 @@ internal static class JsonTreeBuilder
         public static JsonNull Instance { get; } = new();
     }
 
+    /// <summary>The 1-based character column of a 0-based byte position in a 0-based line (what <see cref="JsonException"/> gives).</summary>
+    public static int CharColumn(byte[] utf8, long line, long bytePosition)
+    {
+        var lines = LineStarts(utf8);
+        if (line < 0 || line >= lines.Count)
+        {
+            return (int)bytePosition + 1;
+        }
+        var start = lines[(int)line];
+        var count = (int)Math.Clamp(bytePosition, 0, utf8.Length - start);
+        return Encoding.UTF8.GetCharCount(utf8, start, count) + 1;
+    }
+
     private static List<int> LineStarts(byte[] utf8)
     {
         var starts = new List<int> { 0 };

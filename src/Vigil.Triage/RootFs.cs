@@ -1,0 +1,354 @@
+using System.IO.Compression;
+using Microsoft.Win32.SafeHandles;
+
+namespace Vigil.Triage;
+
+/// <summary>
+/// Read-only view of a root file system. Every path is resolved one component at a time against the root, the way a
+/// chroot would: absolute symbolic-link targets restart at the root, and a relative target that climbs above the root
+/// is refused with a warning. Files are opened read-only, without following a final symlink, and only when they are
+/// regular files (a FIFO or a device such as <c>/dev/zero</c> in a live container's root would hang or never end).
+/// </summary>
+internal sealed class RootFs
+{
+    /// <summary>Linux's own limit on symlinks in one lookup (ELOOP).</summary>
+    private const int MaxLinks = 40;
+
+    /// <summary>Longest line we keep; a longer one is reported and skipped so a hostile file cannot exhaust memory.</summary>
+    internal const int MaxLineChars = 1 << 20;
+
+    private readonly List<TriageWarning> _warnings;
+    private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
+    private readonly string _label;
+
+    public RootFs(string root, List<TriageWarning> warnings, string label = "")
+    {
+        Root = Path.GetFullPath(root);
+        _warnings = warnings;
+        _label = label;
+    }
+
+    /// <summary>The host path of the root, as given (the root itself may be a link such as <c>/proc/PID/root</c>).</summary>
+    public string Root { get; }
+
+    /// <summary>Names a path inside the root for messages (with the baseline prefix when this is the baseline).</summary>
+    public string Display(string path) => _label + path;
+
+    public void Warn(string path, int? line, string message)
+    {
+        var w = new TriageWarning(Display(path), line, message);
+        if (_warned.Add(w.ToString()))
+        {
+            _warnings.Add(w);
+        }
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="path"/> (absolute inside the root, e.g. <c>/var/lib/dpkg/status</c>) to a host path
+    /// in which no component below the root is a symlink. Null when it does not exist or would leave the root.
+    /// </summary>
+    public string? Resolve(string path)
+    {
+        var pending = new Stack<string>();
+        Push(pending, path);
+        var resolved = new List<string>();
+        int links = 0;
+        while (pending.TryPop(out var c))
+        {
+            if (c == "." || c.Length == 0)
+            {
+                continue;
+            }
+            if (c == "..")
+            {
+                if (resolved.Count == 0)
+                {
+                    Warn(path, null, "a symbolic link on this path points outside the root; not followed");
+                    return null;
+                }
+                resolved.RemoveAt(resolved.Count - 1);
+                continue;
+            }
+            var host = Join(resolved, c);
+            string? target;
+            try
+            {
+                target = new FileInfo(host).LinkTarget;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+            if (target is not null)
+            {
+                if (++links > MaxLinks)
+                {
+                    Warn(path, null, "too many levels of symbolic links; not followed");
+                    return null;
+                }
+                if (target.StartsWith('/'))
+                {
+                    // Absolute targets mean the container's root, not the host's.
+                    resolved.Clear();
+                }
+                Push(pending, target);
+                continue;
+            }
+            if (!File.Exists(host) && !Directory.Exists(host))
+            {
+                return null;
+            }
+            resolved.Add(c);
+        }
+        return Join(resolved, null);
+    }
+
+    public bool FileExists(string path) => Resolve(path) is { } host && File.Exists(host);
+
+    /// <summary>Names in a directory inside the root (not resolved: join them to the directory path and resolve).</summary>
+    public IReadOnlyList<string> List(string dir)
+    {
+        if (Resolve(dir) is not { } host || !Directory.Exists(host))
+        {
+            return [];
+        }
+        try
+        {
+            return Directory.EnumerateFileSystemEntries(host).Select(Path.GetFileName).OfType<string>()
+                .Order(StringComparer.Ordinal).ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Warn(dir, null, $"cannot list: {ex.Message}");
+            return [];
+        }
+    }
+
+    /// <summary>Opens a regular file read-only, or returns null (missing, refused, not a regular file: with a warning).</summary>
+    public Stream? Open(string path)
+    {
+        if (Resolve(path) is not { } host)
+        {
+            return null;
+        }
+        if (Directory.Exists(host))
+        {
+            Warn(path, null, "is a directory, expected a file");
+            return null;
+        }
+        try
+        {
+            return SafeOpen.OpenRegularFile(host);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Warn(path, null, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The file's modification time (of the file itself, never a link's target).</summary>
+    public DateTimeOffset? ModifiedTime(string path)
+    {
+        if (Resolve(path) is not { } host)
+        {
+            return null;
+        }
+        try
+        {
+            return new DateTimeOffset(File.GetLastWriteTimeUtc(host), TimeSpan.Zero);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Reads a text file line by line (gzip when the name ends in <c>.gz</c>). A truncated or corrupt stream ends the
+    /// file with a warning naming the last line read; the lines before it are kept.
+    /// </summary>
+    public IEnumerable<(int Line, string Text)> ReadLines(string path)
+    {
+        var stream = Open(path);
+        if (stream is null)
+        {
+            yield break;
+        }
+        using (stream)
+        {
+            Stream input = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
+            using var reader = new StreamReader(input, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            var buffer = new System.Text.StringBuilder();
+            int lineNo = 0;
+            while (true)
+            {
+                string? text;
+                bool tooLong;
+                try
+                {
+                    (text, tooLong) = ReadLine(reader, buffer);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidDataException)
+                {
+                    Warn(path, lineNo + 1, $"file is truncated or corrupt ({ex.Message}); read {lineNo} lines");
+                    yield break;
+                }
+                if (text is null)
+                {
+                    yield break;
+                }
+                lineNo++;
+                if (tooLong)
+                {
+                    Warn(path, lineNo, $"line longer than {MaxLineChars} characters; skipped");
+                    continue;
+                }
+                yield return (lineNo, text);
+            }
+        }
+    }
+
+    /// <summary>Copies a file out of the root into <paramref name="destination"/> (for SQLite, which must not open files under the root).</summary>
+    public bool CopyTo(string path, string destination)
+    {
+        using var source = Open(path);
+        if (source is null)
+        {
+            return false;
+        }
+        using var target = new FileStream(destination, FileMode.CreateNew, FileAccess.Write);
+        source.CopyTo(target);
+        return true;
+    }
+
+    private static (string? Text, bool TooLong) ReadLine(StreamReader reader, System.Text.StringBuilder buffer)
+    {
+        buffer.Clear();
+        bool tooLong = false;
+        int ch;
+        bool any = false;
+        while ((ch = reader.Read()) >= 0)
+        {
+            any = true;
+            if (ch == '\n')
+            {
+                break;
+            }
+            if (buffer.Length < MaxLineChars)
+            {
+                buffer.Append((char)ch);
+            }
+            else
+            {
+                tooLong = true;
+            }
+        }
+        if (!any)
+        {
+            return (null, false);
+        }
+        if (buffer.Length > 0 && buffer[^1] == '\r')
+        {
+            buffer.Length--;
+        }
+        return (buffer.ToString(), tooLong);
+    }
+
+    private string Join(List<string> resolved, string? next)
+    {
+        var parts = new List<string>(resolved.Count + 2) { Root };
+        parts.AddRange(resolved);
+        if (next is not null)
+        {
+            parts.Add(next);
+        }
+        return Path.Join(parts.ToArray());
+    }
+
+    private static void Push(Stack<string> pending, string path)
+    {
+        var parts = path.Split('/');
+        for (int i = parts.Length - 1; i >= 0; i--)
+        {
+            pending.Push(parts[i]);
+        }
+    }
+}
+
+/// <summary>Opens files for reading without following a final symlink and refuses anything but regular files.</summary>
+internal static partial class SafeOpen
+{
+    public static Stream OpenRegularFile(string host)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            var info = new FileInfo(host);
+            if (info.LinkTarget is not null)
+            {
+                throw new IOException("is a symbolic link; not followed");
+            }
+            return new FileStream(host, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        var handle = Native.OpenNoFollow(host);
+        try
+        {
+            if (!Native.IsRegularFile(handle))
+            {
+                throw new IOException("is not a regular file (device, FIFO or socket); not read");
+            }
+            return new FileStream(handle, FileAccess.Read, bufferSize: 64 * 1024);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    private static unsafe partial class Native
+    {
+        private const int ORdOnly = 0;
+        private const int ONonBlock = 0x800;
+        private const int OCloExec = 0x80000;
+        private const int AtEmptyPath = 0x1000;
+        private const uint StatxType = 1;
+        private const int SIfMt = 0xF000;
+        private const int SIfReg = 0x8000;
+        private const int ELoop = 40;
+
+        // O_NOFOLLOW differs between architectures (asm-generic vs x86).
+        private static int ONoFollow => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
+            is System.Runtime.InteropServices.Architecture.Arm64 or System.Runtime.InteropServices.Architecture.Arm ? 0x8000 : 0x20000;
+
+        public static SafeFileHandle OpenNoFollow(string path)
+        {
+            // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+            int fd = Open(path, ORdOnly | ONonBlock | OCloExec | ONoFollow);
+            if (fd < 0)
+            {
+                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                throw new IOException(errno == ELoop ? "is a symbolic link; not followed" : $"cannot open (errno {errno})");
+            }
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+
+        public static bool IsRegularFile(SafeFileHandle handle)
+        {
+            // struct statx has the same layout on every architecture; stx_mode is the u16 at offset 28.
+            byte* buffer = stackalloc byte[256];
+            if (Statx((int)handle.DangerousGetHandle(), string.Empty, AtEmptyPath, StatxType, buffer) != 0)
+            {
+                return false;
+            }
+            int mode = *(ushort*)(buffer + 28);
+            return (mode & SIfMt) == SIfReg;
+        }
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+        private static partial int Open(string path, int flags);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "statx", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+        private static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+    }
+}

@@ -177,17 +177,19 @@ internal sealed class RootFs
         }
         using (stream)
         {
-            Stream input = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
-            using var reader = new StreamReader(input, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            bool gzip = path.EndsWith(".gz", StringComparison.Ordinal);
+            long? expectedSize = gzip ? GzipTrailerSize(stream) : null;
+            var counter = gzip ? new CountingStream(new GZipStream(stream, CompressionMode.Decompress)) : null;
+            using var reader = new StreamReader(counter ?? stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
             var buffer = new System.Text.StringBuilder();
             int lineNo = 0;
             while (true)
             {
                 string? text;
-                bool tooLong;
+                bool tooLong, complete;
                 try
                 {
-                    (text, tooLong) = ReadLine(reader, buffer);
+                    (text, tooLong, complete) = ReadLine(reader, buffer);
                 }
                 catch (Exception ex) when (ex is IOException or InvalidDataException)
                 {
@@ -196,9 +198,19 @@ internal sealed class RootFs
                 }
                 if (text is null)
                 {
+                    if (counter is not null && expectedSize != (counter.Count & 0xFFFFFFFF))
+                    {
+                        Warn(path, lineNo + 1, $"file is truncated or corrupt (the gzip trailer does not match the data); read {lineNo} lines");
+                    }
                     yield break;
                 }
                 lineNo++;
+                // .NET's GZipStream ends quietly on a cut-off stream; the size in the gzip trailer tells.
+                if (!complete && counter is not null && expectedSize != (counter.Count & 0xFFFFFFFF))
+                {
+                    Warn(path, lineNo, $"file is truncated or corrupt (the gzip trailer does not match the data); read {lineNo - 1} lines");
+                    yield break;
+                }
                 if (tooLong)
                 {
                     Warn(path, lineNo, $"line longer than {MaxLineChars} characters; skipped");
@@ -207,6 +219,20 @@ internal sealed class RootFs
                 yield return (lineNo, text);
             }
         }
+    }
+
+    /// <summary>The uncompressed size (mod 2^32) a gzip file's last four bytes record; the stream is left at its start.</summary>
+    private static long? GzipTrailerSize(Stream stream)
+    {
+        if (!stream.CanSeek || stream.Length < 18)
+        {
+            return null;
+        }
+        Span<byte> trailer = stackalloc byte[4];
+        stream.Seek(-4, SeekOrigin.End);
+        stream.ReadExactly(trailer);
+        stream.Seek(0, SeekOrigin.Begin);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
     }
 
     /// <summary>Copies a file out of the root into <paramref name="destination"/> (for SQLite, which must not open files under the root).</summary>
@@ -222,10 +248,11 @@ internal sealed class RootFs
         return true;
     }
 
-    private static (string? Text, bool TooLong) ReadLine(StreamReader reader, System.Text.StringBuilder buffer)
+    private static (string? Text, bool TooLong, bool Complete) ReadLine(StreamReader reader, System.Text.StringBuilder buffer)
     {
         buffer.Clear();
         bool tooLong = false;
+        bool complete = false;
         int ch;
         bool any = false;
         while ((ch = reader.Read()) >= 0)
@@ -233,6 +260,7 @@ internal sealed class RootFs
             any = true;
             if (ch == '\n')
             {
+                complete = true;
                 break;
             }
             if (buffer.Length < MaxLineChars)
@@ -246,13 +274,13 @@ internal sealed class RootFs
         }
         if (!any)
         {
-            return (null, false);
+            return (null, false, true);
         }
         if (buffer.Length > 0 && buffer[^1] == '\r')
         {
             buffer.Length--;
         }
-        return (buffer.ToString(), tooLong);
+        return (buffer.ToString(), tooLong, complete);
     }
 
     private string Join(List<string> resolved, string? next)
@@ -273,6 +301,55 @@ internal sealed class RootFs
         {
             pending.Push(parts[i]);
         }
+    }
+}
+
+/// <summary>Counts the bytes read through it (the decompressed size of a gzip stream).</summary>
+internal sealed class CountingStream(Stream inner) : Stream
+{
+    public long Count { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => Count; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        int n = inner.Read(buffer, offset, count);
+        Count += n;
+        return n;
+    }
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = inner.Read(buffer);
+        Count += n;
+        return n;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }
 

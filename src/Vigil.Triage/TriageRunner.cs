@@ -125,15 +125,20 @@ public static class TriageRunner
         }
         else
         {
-            cutoff = ImageCutoff(events, packages);
+            (cutoff, var firstBatch) = ImageCutoff(events, packages);
             method = cutoff is null ? "unknown" : "earliest-batch";
             if (cutoff is { } c)
             {
                 foreach (var p in packages)
                 {
                     var last = LastInstall(events, p);
-                    var time = Max(last?.Time, p.InstalledAt);
-                    if (time > c)
+                    // An event of the first batch is the image's even when a database's exact install time falls a
+                    // little after the log's coarser one (pacman's old log format has minutes only).
+                    var isAdded = last is not null
+                        ? last.Time > c && last.Batch != firstBatch
+                        : p.InstalledAt > c + (firstBatch is null ? TimeSpan.Zero : TimeSpan.FromMinutes(1));
+                    var time = last?.Time ?? p.InstalledAt;
+                    if (isAdded)
                     {
                         var what = last?.Action is PackageAction.Upgrade or PackageAction.Downgrade ? last.Action.ToString().ToLowerInvariant() + "d" : "installed";
                         added.Add(new AddedPackage(p, time, last?.CommandLine, $"{what} after the image's first install batch"));
@@ -228,18 +233,18 @@ public static class TriageRunner
     /// The end of the earliest install batch of the OS package manager (pip excluded: an image rarely starts with pip).
     /// Without events, pacman's install dates stand in; apk records no times at all.
     /// </summary>
-    private static DateTimeOffset? ImageCutoff(List<PackageEvent> events, List<InstalledPackage> packages)
+    private static (DateTimeOffset? Cutoff, string? Batch) ImageCutoff(List<PackageEvent> events, List<InstalledPackage> packages)
     {
         var os = events.Where(e => e.Time is not null && e.Manager != "pip").ToList();
         if (os.Count > 0)
         {
             var first = os[0];
-            return os.Where(e => e.Batch == first.Batch && e.Manager == first.Manager).Max(e => e.Time);
+            return (os.Where(e => e.Batch == first.Batch).Max(e => e.Time), first.Batch);
         }
         var dated = packages.Where(p => p.InstalledAt is not null && p.Manager != "pip").Select(p => p.InstalledAt!.Value).Order().ToList();
         if (dated.Count == 0)
         {
-            return null;
+            return (null, null);
         }
         var end = dated[0];
         foreach (var t in dated)
@@ -250,8 +255,7 @@ public static class TriageRunner
             }
             end = t;
         }
-        return end;
+        return (end, null);
     }
 
-    private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }

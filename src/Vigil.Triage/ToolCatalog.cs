@@ -35,7 +35,7 @@ internal static partial class ToolCatalog
     [GeneratedRegex(@"^(curl(-minimal)?|wget2?(-wget)?|socat|openssl|torsocks|tor|netcat(-openbsd|-traditional)?|openbsd-netcat|gnu-netcat|nc|ncat|nmap(-ncat)?|busybox(-static|-extras|-binsh)?)$")]
     private static partial Regex NetworkTool();
 
-    [GeneratedRegex(@"^(python[0-9.]*(-minimal)?|pypy[0-9.]*|perl(-base)?|perl5[0-9.]*|node|nodejs(-current)?|ruby[0-9.]*|lua[0-9.]*|luajit)$")]
+    [GeneratedRegex(@"^(python[0-9.]*(-minimal)?|pypy[0-9.]*|perl(-base|-interpreter)?|perl5[0-9.]*|node|nodejs(-current)?|ruby[0-9.]*|lua[0-9.]*|luajit)$")]
     private static partial Regex Interpreter();
 
     [GeneratedRegex(@"^(bash|sh|dash|zsh|fish|tcsh|csh|ksh|ksh93|mksh|loksh|oksh)$")]

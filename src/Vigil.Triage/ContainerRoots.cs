@@ -88,10 +88,15 @@ public static partial class ContainerRoots
             throw new ContainerLookupException($"'{containerId}' matches {matches.Count} containers: {string.Join(", ", matches.Keys.Select(k => k[..12]))}; give more of the id");
         }
         var (full, all) = matches.First();
-        // The lowest pid is the container's init, the process least likely to have changed its root.
-        var chosen = all.Min();
-        return new ContainerRoot(full, chosen, Path.Join(procRoot, chosen.ToString(CultureInfo.InvariantCulture), "root"));
+        // The lowest pid is the container's init, the process least likely to have changed its root; but a process
+        // that shares our own root (a runtime helper or an nsenter'd tool in the container's cgroup) would show the
+        // host's file system, so such processes come last.
+        all.Sort();
+        var chosen = all.FirstOrDefault(pid => !SafeOpen.SameDirectory(RootOf(procRoot, pid), "/"), all[0]);
+        return new ContainerRoot(full, chosen, RootOf(procRoot, chosen));
     }
+
+    private static string RootOf(string procRoot, int pid) => Path.Join(procRoot, pid.ToString(CultureInfo.InvariantCulture), "root");
 
     /// <summary>
     /// The innermost 64-hex id in a cgroup file (<c>/docker/ID</c>, <c>docker-ID.scope</c>, <c>cri-containerd-ID.scope</c>,

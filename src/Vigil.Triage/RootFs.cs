@@ -383,6 +383,10 @@ internal static partial class SafeOpen
         }
     }
 
+    /// <summary>Whether two paths name the same directory (same device and inode); false when either cannot be looked at.</summary>
+    public static bool SameDirectory(string a, string b) =>
+        OperatingSystem.IsLinux() && Native.Identity(a) is { } x && Native.Identity(b) is { } y && x == y;
+
     private static unsafe partial class Native
     {
         private const int ORdOnly = 0;
@@ -408,6 +412,19 @@ internal static partial class SafeOpen
                 throw new IOException(errno == ELoop ? "is a symbolic link; not followed" : $"cannot open (errno {errno})");
             }
             return new SafeFileHandle(fd, ownsHandle: true);
+        }
+
+        /// <summary>Device and inode of a directory (following links), or null when it cannot be looked at.</summary>
+        public static (uint Major, uint Minor, ulong Inode)? Identity(string path)
+        {
+            byte* buffer = stackalloc byte[256];
+            const uint statxIno = 0x100;
+            if (Statx(-100 /* AT_FDCWD */, path, 0, statxIno, buffer) != 0)
+            {
+                return null;
+            }
+            // stx_ino at 32, stx_dev_major at 136, stx_dev_minor at 140.
+            return (*(uint*)(buffer + 136), *(uint*)(buffer + 140), *(ulong*)(buffer + 32));
         }
 
         public static bool IsRegularFile(SafeFileHandle handle)

@@ -197,7 +197,12 @@ public static class TriageRunner
                 ctx.Events[i] = e with { CommandLine = run.CommandLine, RequestedBy = run.RequestedBy, Batch = run.Batch };
             }
         }
+        // apt's history and dpkg's log then tell the same event twice: keep dpkg's line, which has the exact time.
+        var told = ctx.Events.Where(e => e.Manager == "dpkg").Select(DuplicateKey).ToHashSet(StringComparer.Ordinal);
+        ctx.Events.RemoveAll(e => e.Manager == "apt" && told.Contains(DuplicateKey(e)));
     }
+
+    private static string DuplicateKey(PackageEvent e) => $"{e.Batch}\0{e.Package}\0{e.Action}\0{e.Version}";
 
     /// <summary>The family a package's records come from: apt and dpkg both describe dpkg packages, dnf and yum rpm ones.</summary>
     private static string Family(string manager) => manager switch

@@ -116,9 +116,30 @@ public sealed class DebianTests : IDisposable
         ], dpkg);
         var times = report.Events.Select(e => e.Time!.Value).ToArray();
         Assert.Equal(times.Order(), times);
-        var upgrade = report.Events.Single(e => e.Manager == "apt" && e.Package == "libc6");
+        var upgrade = report.Events.Single(e => e.Package == "libc6" && e.Action == PackageAction.Upgrade);
         Assert.Equal(("2.36-9+deb12u3", "2.36-9+deb12u4"), (upgrade.PreviousVersion, upgrade.Version));
+        Assert.Equal(("/var/log/dpkg.log.1:2", "apt-get upgrade -y"), (upgrade.Source, upgrade.CommandLine));
+    }
+
+    [Fact]
+    public void AptHistory_WithoutDpkgLog_GivesTheEvents_AndTheyAreNotDoubledWithIt()
+    {
+        Debian();
+        var both = _fx.Run();
+        // apt lists libcurl4, which dpkg's log here does not: only that one stays as an apt event.
+        Assert.Equal(["libcurl4"], both.Events.Where(e => e.Manager == "apt").Select(e => e.Package));
+        Assert.Single(both.Events, e => e.Package == "curl");
+
+        foreach (var log in Directory.GetFiles(_fx.HostPath("/var/log"), "dpkg.log*"))
+        {
+            File.Delete(log);
+        }
+        var aptOnly = _fx.Run();
+        var upgrade = aptOnly.Events.Single(e => e.Package == "libc6");
+        Assert.Equal(("apt", "2.36-9+deb12u3", "2.36-9+deb12u4"), (upgrade.Manager, upgrade.PreviousVersion, upgrade.Version));
         Assert.Equal("/var/log/apt/history.log.1.gz:4", upgrade.Source);
+        Assert.Equal(["libc6", "curl", "libcurl4", "oldtool"], aptOnly.Events.Select(e => e.Package));
+        Assert.Equal(new DateTimeOffset(2024, 2, 1, 8, 0, 0, TimeSpan.Zero), aptOnly.ImageCutoff);
     }
 
     [Fact]
@@ -130,8 +151,8 @@ public sealed class DebianTests : IDisposable
         Assert.Contains(report.Warnings, w => w.File == "/var/log/dpkg.log" && w.Line == 5 && w.Message.Contains("fields", StringComparison.Ordinal));
         // The apt package list cut off mid-entry: entries before the cut are kept.
         Assert.Contains(report.Warnings, w => w.File == "/var/log/apt/history.log" && w.Line == 5 && w.Message.Contains("truncated", StringComparison.Ordinal));
-        var apt = report.Events.Where(e => e.Manager == "apt" && e.Action == PackageAction.Install).Select(e => e.Package).ToArray();
-        Assert.Equal(["curl", "libcurl4"], apt);
+        var apt = report.Events.Where(e => e.CommandLine == "apt-get install -y curl netcat-openbsd").Select(e => $"{e.Manager} {e.Package}").ToArray();
+        Assert.Equal(["apt libcurl4", "dpkg curl"], apt);
         Assert.Contains(report.Events, e => e.Manager == "dpkg" && e.Package == "oldtool" && e.Action == PackageAction.Remove);
     }
 

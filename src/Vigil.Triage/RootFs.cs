@@ -9,7 +9,7 @@ namespace Vigil.Triage;
 /// is refused with a warning. Files are opened read-only, without following a final symlink, and only when they are
 /// regular files (a FIFO or a device such as <c>/dev/zero</c> in a live container's root would hang or never end).
 /// </summary>
-internal sealed class RootFs
+internal sealed class RootFs : IDisposable
 {
     /// <summary>Linux's own limit on symlinks in one lookup (ELOOP).</summary>
     private const int MaxLinks = 40;
@@ -138,7 +138,7 @@ internal sealed class RootFs
         }
         try
         {
-            return SafeOpen.OpenRegularFile(host);
+            return OpenResolved(Path.GetRelativePath(Root, host));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -146,6 +146,31 @@ internal sealed class RootFs
             return null;
         }
     }
+
+    /// <summary>
+    /// Opens a path already resolved to contain no symlinks. On Linux the kernel walks it again from the root with
+    /// every symlink refused (openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so a live container that swaps a
+    /// directory for a link between <see cref="Resolve"/> and the open gains nothing.
+    /// </summary>
+    internal Stream OpenResolved(string relative) => SafeOpen.OpenRegularFile(Root, relative, RootHandle);
+
+    private SafeFileHandle? RootHandle
+    {
+        get
+        {
+            if (!_rootHandleTried)
+            {
+                _rootHandleTried = true;
+                _rootHandle = SafeOpen.OpenDirectoryHandle(Root);
+            }
+            return _rootHandle;
+        }
+    }
+
+    private SafeFileHandle? _rootHandle;
+    private bool _rootHandleTried;
+
+    public void Dispose() => _rootHandle?.Dispose();
 
     /// <summary>The file's modification time (of the file itself, never a link's target).</summary>
     public DateTimeOffset? ModifiedTime(string path)
@@ -156,10 +181,12 @@ internal sealed class RootFs
         }
         try
         {
-            return new DateTimeOffset(File.GetLastWriteTimeUtc(host), TimeSpan.Zero);
+            using var stream = OpenResolved(Path.GetRelativePath(Root, host));
+            return new DateTimeOffset(stream is FileStream fs ? File.GetLastWriteTimeUtc(fs.SafeFileHandle) : File.GetLastWriteTimeUtc(host), TimeSpan.Zero);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            Warn(path, null, ex.Message);
             return null;
         }
     }
@@ -356,8 +383,12 @@ internal sealed class CountingStream(Stream inner) : Stream
 /// <summary>Opens files for reading without following a final symlink and refuses anything but regular files.</summary>
 internal static partial class SafeOpen
 {
-    public static Stream OpenRegularFile(string host)
+    /// <summary>An O_PATH handle on the root directory for openat2, or null where that is not available.</summary>
+    public static SafeFileHandle? OpenDirectoryHandle(string root) => OperatingSystem.IsLinux() ? Native.OpenPath(root) : null;
+
+    public static Stream OpenRegularFile(string root, string relative, SafeFileHandle? rootHandle)
     {
+        var host = Path.Join(root, relative);
         if (!OperatingSystem.IsLinux())
         {
             var info = new FileInfo(host);
@@ -367,7 +398,7 @@ internal static partial class SafeOpen
             }
             return new FileStream(host, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
-        var handle = Native.OpenNoFollow(host);
+        var handle = (rootHandle is null ? null : Native.OpenBeneath(rootHandle, relative)) ?? Native.OpenNoFollow(host);
         try
         {
             if (!Native.IsRegularFile(handle))
@@ -401,6 +432,62 @@ internal static partial class SafeOpen
         // O_NOFOLLOW differs between architectures (asm-generic vs x86).
         private static int ONoFollow => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
             is System.Runtime.InteropServices.Architecture.Arm64 or System.Runtime.InteropServices.Architecture.Arm ? 0x8000 : 0x20000;
+
+        private const int OPath = 0x200000;
+        private const long SysOpenat2 = 437; // the same number on every architecture (added after the syscall table unification)
+        private const ulong ResolveNoMagicLinks = 0x02, ResolveNoSymlinks = 0x04, ResolveBeneath = 0x08;
+        private const int ENoSys = 38, EPerm = 1, E2Big = 7, EXDev = 18;
+
+        private static int ODirectory => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
+            is System.Runtime.InteropServices.Architecture.Arm64 or System.Runtime.InteropServices.Architecture.Arm ? 0x4000 : 0x10000;
+
+        private static bool _noOpenat2;
+
+        public static SafeFileHandle? OpenPath(string path)
+        {
+            int fd = Open(path, OPath | ODirectory | OCloExec);
+            return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+        }
+
+        /// <summary>openat2 beneath the root with no symlink allowed anywhere; null when the kernel (or a seccomp filter) lacks openat2.</summary>
+        public static SafeFileHandle? OpenBeneath(SafeFileHandle root, string relative)
+        {
+            if (_noOpenat2)
+            {
+                return null;
+            }
+            // struct open_how { u64 flags; u64 mode; u64 resolve; }
+            ulong* how = stackalloc ulong[3];
+            how[0] = (ulong)(ORdOnly | ONonBlock | OCloExec | ONoFollow);
+            how[1] = 0;
+            how[2] = ResolveBeneath | ResolveNoSymlinks | ResolveNoMagicLinks;
+            bool added = false;
+            root.DangerousAddRef(ref added);
+            try
+            {
+                long fd = Syscall(SysOpenat2, (int)root.DangerousGetHandle(), relative, how, 24);
+                if (fd >= 0)
+                {
+                    return new SafeFileHandle(checked((IntPtr)fd), ownsHandle: true);
+                }
+            }
+            finally
+            {
+                if (added)
+                {
+                    root.DangerousRelease();
+                }
+            }
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno is ENoSys or EPerm or E2Big)
+            {
+                _noOpenat2 = true;
+                return null;
+            }
+            throw new IOException(errno is ELoop or EXDev
+                ? "a path component is (now) a symbolic link or leaves the root; not followed"
+                : $"cannot open (errno {errno})");
+        }
 
         public static SafeFileHandle OpenNoFollow(string path)
         {
@@ -441,6 +528,9 @@ internal static partial class SafeOpen
 
         [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
         private static partial int Open(string path, int flags);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "syscall", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+        private static partial long Syscall(long number, int dirfd, string path, ulong* how, nuint size);
 
         [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "statx", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
         private static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);

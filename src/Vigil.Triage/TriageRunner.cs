@@ -89,8 +89,10 @@ public static class TriageRunner
             throw new DirectoryNotFoundException($"{b}: not a directory");
         }
         var warnings = new List<TriageWarning>();
-        var ctx = Collect(new RootFs(root, warnings));
-        TriageContext? baseline = options.BaselineRoot is null ? null : Collect(new RootFs(options.BaselineRoot, warnings, "baseline:"));
+        using var fs = new RootFs(root, warnings);
+        using var baselineFs = options.BaselineRoot is null ? null : new RootFs(options.BaselineRoot, warnings, "baseline:");
+        var ctx = Collect(fs);
+        TriageContext? baseline = baselineFs is null ? null : Collect(baselineFs);
 
         var events = ctx.Events
             .Select((e, i) => (e, i))

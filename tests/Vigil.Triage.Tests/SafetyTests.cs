@@ -75,15 +75,28 @@ public sealed class SafetyTests : IDisposable
     }
 
     [Fact]
+    public void ADirectorySwappedForALinkAfterResolving_IsNotFollowed()
+    {
+        // What a live container could do between the check of each component and the open: the kernel's second walk
+        // refuses any symlink on the way, even one that stays inside the root.
+        _fx.Write("/real/dpkg.log", "x\n").Symlink("/var/log", "/real");
+        using var fs = new RootFs(_fx.Root, []);
+        Assert.Throws<IOException>(() => fs.OpenResolved("var/log/dpkg.log"));
+        using var ok = fs.OpenResolved("real/dpkg.log");
+        Assert.Equal('x', ok.ReadByte());
+    }
+
+    [Fact]
     public void ParentComponentsStayInsideTheRoot()
     {
-        var fs = new RootFs(_fx.Root, []);
+        using var fs = new RootFs(_fx.Root, []);
         _fx.Write("/etc/os-release", "ID=debian\n");
         Assert.Equal(_fx.HostPath("/etc/os-release"), fs.Resolve("/etc/os-release"));
         Assert.Null(fs.Resolve("/etc/missing"));
         _fx.Symlink("/a/b", "../../../..");
         var warnings = new List<TriageWarning>();
-        Assert.Null(new RootFs(_fx.Root, warnings).Resolve("/a/b/etc/passwd"));
+        using var other = new RootFs(_fx.Root, warnings);
+        Assert.Null(other.Resolve("/a/b/etc/passwd"));
         Assert.Single(warnings);
     }
 }

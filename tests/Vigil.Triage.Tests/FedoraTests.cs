@@ -205,4 +205,52 @@ public sealed class FedoraTests : IDisposable
         Assert.Equal(("wget", "1.14-18.el7_6.1", "install -y wget"), (wget.Package.Name, wget.Package.Version, wget.CommandLine));
         Assert.Equal(["bash", "wget"], report.Packages.Select(p => p.Name));
     }
+
+    [Fact]
+    public void Dnf5History_IsReadWithItsOwnSchema()
+    {
+        var path = _fx.HostPath("/usr/lib/sysimage/libdnf5/transaction_history.sqlite");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            db.Open();
+            // dnf5's tables as its create_tables.sql lays them out (the ones read here), with its enum tables.
+            Exec(db, $"""
+                CREATE TABLE trans_state (id INTEGER PRIMARY KEY, name TEXT);
+                INSERT INTO trans_state VALUES (1, 'Started'), (2, 'Ok'), (3, 'Error');
+                CREATE TABLE trans (id INTEGER PRIMARY KEY AUTOINCREMENT, dt_begin INTEGER NOT NULL, dt_end INTEGER, rpmdb_version_begin TEXT,
+                    rpmdb_version_end TEXT, releasever TEXT NOT NULL, user_id INTEGER NOT NULL, description TEXT, comment TEXT, state_id INTEGER REFERENCES trans_state(id));
+                CREATE TABLE repo (id INTEGER PRIMARY KEY, repoid TEXT NOT NULL);
+                CREATE TABLE pkg_name (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+                CREATE TABLE arch (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+                CREATE TABLE item (id INTEGER PRIMARY KEY);
+                CREATE TABLE trans_item (id INTEGER PRIMARY KEY AUTOINCREMENT, trans_id INTEGER REFERENCES trans(id), item_id INTEGER REFERENCES item(id),
+                    repo_id INTEGER REFERENCES repo(id), action_id INTEGER NOT NULL, reason_id INTEGER NOT NULL, state_id INTEGER NOT NULL);
+                CREATE TABLE rpm (item_id INTEGER NOT NULL UNIQUE REFERENCES item(id), name_id INTEGER NOT NULL REFERENCES pkg_name(id), epoch INTEGER NOT NULL,
+                    version TEXT NOT NULL, release TEXT NOT NULL, arch_id INTEGER NOT NULL REFERENCES arch(id));
+                INSERT INTO pkg_name VALUES (1, 'bash'), (2, 'wget2-wget'), (3, 'openssl');
+                INSERT INTO arch VALUES (1, 'x86_64'), (2, 'noarch');
+                INSERT INTO item VALUES (1), (2), (3), (4);
+                INSERT INTO rpm VALUES (1, 1, 0, '5.2.32', '1.fc41', 1), (2, 2, 0, '2.1.0', '11.fc41', 1), (3, 3, 1, '3.2.2', '3.fc41', 1), (4, 3, 1, '3.2.4', '1.fc41', 1);
+                INSERT INTO trans VALUES (1, {ImageTime.ToUnixTimeSeconds()}, NULL, NULL, NULL, '41', 0, 'dnf5 install bash openssl', NULL, 2);
+                INSERT INTO trans VALUES (2, {ExecTime.ToUnixTimeSeconds()}, NULL, NULL, NULL, '41', 0, 'dnf5 install -y wget2-wget', NULL, 2);
+                INSERT INTO trans VALUES (3, {ExecTime.ToUnixTimeSeconds() + 60}, NULL, NULL, NULL, '41', 0, 'dnf5 upgrade openssl', NULL, 2);
+                INSERT INTO trans_item (trans_id, item_id, repo_id, action_id, reason_id, state_id) VALUES
+                    (1, 1, NULL, 1, 2, 2), (1, 3, NULL, 1, 1, 2), (2, 2, NULL, 1, 6, 2), (3, 4, NULL, 2, 1, 2), (3, 3, NULL, 6, 1, 2);
+                """);
+        }
+        var report = _fx.Run();
+        Assert.Empty(report.Warnings);
+        var events = report.Events.Select(e => $"{e.Action} {e.Package} {e.PreviousVersion}>{e.Version} [{e.CommandLine}]").ToArray();
+        Assert.Equal(
+        [
+            "Install bash >5.2.32-1.fc41 [dnf5 install bash openssl]",
+            "Install openssl >1:3.2.2-3.fc41 [dnf5 install bash openssl]",
+            "Install wget2-wget >2.1.0-11.fc41 [dnf5 install -y wget2-wget]",
+            "Upgrade openssl 1:3.2.2-3.fc41>1:3.2.4-1.fc41 [dnf5 upgrade openssl]",
+        ], events);
+        Assert.Equal(["bash True", "openssl False", "wget2-wget True"], report.Packages.Select(p => $"{p.Name} {p.Explicit}"));
+        Assert.Equal(["wget2-wget", "openssl"], report.Added.Select(a => a.Package.Name));
+        Assert.Equal(ToolKind.NetworkTool, report.Added[0].Package.Flag);
+    }
 }

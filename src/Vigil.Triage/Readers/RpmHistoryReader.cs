@@ -4,7 +4,8 @@ using Microsoft.Data.Sqlite;
 namespace Vigil.Triage.Readers;
 
 /// <summary>
-/// dnf's history database (<c>/var/lib/dnf/history.sqlite</c>, libdnf "swdb") and yum's
+/// dnf's history database (<c>/var/lib/dnf/history.sqlite</c>, libdnf "swdb"), dnf5's
+/// (<c>/usr/lib/sysimage/libdnf5/transaction_history.sqlite</c>) and yum's
 /// (<c>/var/lib/yum/history/history-*.sqlite</c>). The installed set is replayed from the history, since the rpm
 /// database itself (Berkeley DB or SQLite of rpm headers) is not read.
 /// </summary>
@@ -12,6 +13,7 @@ internal static class RpmHistoryReader
 {
     public const string DnfPath = "/var/lib/dnf/history.sqlite";
     public const string YumDir = "/var/lib/yum/history";
+    public const string Dnf5Path = "/usr/lib/sysimage/libdnf5/transaction_history.sqlite";
 
     /// <summary>Replayed state: name.arch to the package and its install event.</summary>
     private sealed class Installed : Dictionary<string, (string Name, string Version, string Arch, DateTimeOffset? Time, bool? Explicit, string Source)>
@@ -30,6 +32,7 @@ internal static class RpmHistoryReader
             any |= WithCopy(ctx, $"{YumDir}/{file}", (db, path) => ReadYum(ctx, db, path, installed));
         }
         any |= WithCopy(ctx, DnfPath, (db, path) => ReadDnf(ctx, db, path, installed));
+        any |= WithCopy(ctx, Dnf5Path, (db, path) => ReadDnf(ctx, db, path, installed));
         if (!any)
         {
             return;
@@ -116,18 +119,41 @@ internal static class RpmHistoryReader
 
     private static void ReadDnf(TriageContext ctx, SqliteConnection db, string path, Installed installed)
     {
-        // libdnf 0.1x: trans.done / trans_item.done (bool); later: .state (1 = done, 2 = error).
-        var itemDone = Columns(db, "trans_item").Contains("state") ? "ti.state = 1" : "ti.done = 1";
+        var itemColumns = Columns(db, "trans_item");
         using var cmd = db.CreateCommand();
-        cmd.CommandText = $"""
-            SELECT t.id, t.dt_begin, t.dt_end, t.cmdline, t.user_id, ti.id, ti.action, ti.reason,
-                   r.name, r.epoch, r.version, r.release, r.arch
-            FROM trans_item ti
-            JOIN trans t ON t.id = ti.trans_id
-            JOIN rpm r ON r.item_id = ti.item_id
-            WHERE {itemDone}
-            ORDER BY t.id, ti.id
-            """;
+        if (itemColumns.Contains("action_id"))
+        {
+            // dnf5: names and arches in their own tables, states 1 started / 2 ok / 3 error, and its own action
+            // numbers (1 install, 2 upgrade, 3 downgrade, 4 reinstall, 5 remove, 6 replaced, 7 reason change)
+            // mapped here onto libdnf's.
+            cmd.CommandText = """
+                SELECT t.id, t.dt_begin, t.dt_end, t.description, t.user_id, ti.id,
+                       CASE ti.action_id WHEN 1 THEN 1 WHEN 2 THEN 6 WHEN 3 THEN 2 WHEN 4 THEN 9 WHEN 5 THEN 8 WHEN 6 THEN 7 ELSE 11 END,
+                       CASE ti.reason_id WHEN 6 THEN 2 ELSE ti.reason_id END,
+                       n.name, r.epoch, r.version, r.release, a.name
+                FROM trans_item ti
+                JOIN trans t ON t.id = ti.trans_id
+                JOIN rpm r ON r.item_id = ti.item_id
+                JOIN pkg_name n ON n.id = r.name_id
+                JOIN arch a ON a.id = r.arch_id
+                WHERE ti.state_id = 2
+                ORDER BY t.id, ti.id
+                """;
+        }
+        else
+        {
+            // libdnf 0.1x: trans.done / trans_item.done (bool); later: .state (1 = done, 2 = error).
+            var itemDone = itemColumns.Contains("state") ? "ti.state = 1" : "ti.done = 1";
+            cmd.CommandText = $"""
+                SELECT t.id, t.dt_begin, t.dt_end, t.cmdline, t.user_id, ti.id, ti.action, ti.reason,
+                       r.name, r.epoch, r.version, r.release, r.arch
+                FROM trans_item ti
+                JOIN trans t ON t.id = ti.trans_id
+                JOIN rpm r ON r.item_id = ti.item_id
+                WHERE {itemDone}
+                ORDER BY t.id, ti.id
+                """;
+        }
         var rows = new List<(long Trans, DateTimeOffset? Time, string? Cmd, long User, long Item, int Action, int Reason, string Name, string Version, string Arch)>();
         using (var r = cmd.ExecuteReader())
         {
@@ -170,8 +196,8 @@ internal static class RpmHistoryReader
             string? previous = null;
             if (a is PackageAction.Upgrade or PackageAction.Downgrade)
             {
-                var replaced = row.Action == Upgrade ? Upgraded : Downgraded;
-                previous = rows.FirstOrDefault(o => o.Trans == row.Trans && o.Name == row.Name && o.Arch == row.Arch && o.Action == replaced).Version;
+                // dnf5 has one "replaced" action for both directions (mapped to Upgraded).
+                previous = rows.FirstOrDefault(o => o.Trans == row.Trans && o.Name == row.Name && o.Arch == row.Arch && o.Action is Upgraded or Downgraded).Version;
             }
             var source = $"{path}:trans {row.Trans.ToString(CultureInfo.InvariantCulture)}";
             var user = row.User >= 0 ? $"uid {row.User.ToString(CultureInfo.InvariantCulture)}" : null;

@@ -82,11 +82,11 @@ public static class TriageRunner
         options ??= new TriageOptions();
         if (!Directory.Exists(root))
         {
-            throw new DirectoryNotFoundException($"{root}: not a directory");
+            throw new DirectoryNotFoundException($"{root}: not a directory, or not readable by this user");
         }
         if (options.BaselineRoot is { } b && !Directory.Exists(b))
         {
-            throw new DirectoryNotFoundException($"{b}: not a directory");
+            throw new DirectoryNotFoundException($"{b}: not a directory, or not readable by this user");
         }
         var warnings = new List<TriageWarning>();
         using var fs = new RootFs(root, warnings);

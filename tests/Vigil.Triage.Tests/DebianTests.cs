@@ -102,6 +102,16 @@ public sealed class DebianTests : IDisposable
     }
 
     [Fact]
+    public void ExtendedStates_TellWhichPackagesWereAskedFor()
+    {
+        Debian().Write("/var/lib/apt/extended_states", "Package: libc6\nArchitecture: amd64\nAuto-Installed: 1\n\nPackage: curl\nArchitecture: amd64\nAuto-Installed: 0\n");
+        var report = _fx.Run();
+        Assert.Equal(["bash True", "curl True", "libc6 False"], report.Packages.Select(p => $"{p.Name} {p.Explicit}"));
+        File.Delete(_fx.HostPath("/var/lib/apt/extended_states"));
+        Assert.All(_fx.Run().Packages, p => Assert.Null(p.Explicit));
+    }
+
+    [Fact]
     public void Timeline_ReadsEveryRotation_InTimeOrder()
     {
         var report = Debian().Run();

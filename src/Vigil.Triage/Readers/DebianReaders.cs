@@ -16,8 +16,11 @@ internal static class DpkgReader
         }
     }
 
+    public const string ExtendedStatesPath = "/var/lib/apt/extended_states";
+
     private static void ReadStatus(TriageContext ctx)
     {
+        var auto = AutoInstalled(ctx);
         foreach (var stanza in ctx.Stanzas(StatusPath, ':'))
         {
             var name = stanza["Package"];
@@ -32,8 +35,31 @@ internal static class DpkgReader
             {
                 continue;
             }
-            ctx.Package("dpkg", name, stanza["Version"], stanza["Architecture"], null, null, StatusPath);
+            var arch = stanza["Architecture"];
+            bool? isExplicit = auto is null ? null : !auto.Contains($"{name}:{arch}") && !auto.Contains(name);
+            ctx.Package("dpkg", name, stanza["Version"], arch, null, isExplicit, StatusPath);
         }
+    }
+
+    /// <summary>
+    /// Packages apt installed as dependencies (<c>Auto-Installed: 1</c> in apt's extended_states), as name and
+    /// name:arch; null when apt left no such file, so "explicit" stays unknown.
+    /// </summary>
+    private static HashSet<string>? AutoInstalled(TriageContext ctx)
+    {
+        if (!ctx.Fs.FileExists(ExtendedStatesPath))
+        {
+            return null;
+        }
+        var auto = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var stanza in ctx.Stanzas(ExtendedStatesPath, ':'))
+        {
+            if (stanza["Package"] is { Length: > 0 } name && stanza["Auto-Installed"] == "1")
+            {
+                auto.Add(stanza["Architecture"] is { } arch ? $"{name}:{arch}" : name);
+            }
+        }
+        return auto;
     }
 
     private static void ReadLog(TriageContext ctx, string path)

@@ -21,9 +21,9 @@ internal static class ScanCommand
         };
         var format = new Option<string?>("--format")
         {
-            Description = "Output format: table (default on a terminal) or ndjson (one Kibana-shaped alert document per line).",
+            Description = "Output format: table (default on a terminal), ndjson (one Kibana-shaped alert document per line) or bulk (Elasticsearch _bulk create actions for .alerts-security.alerts-default).",
         };
-        format.AcceptOnlyFromAmong("table", "ndjson");
+        format.AcceptOnlyFromAmong("table", "ndjson", "bulk");
         var output = new Option<string?>("--out") { Description = "Write alerts to this file instead of standard output." };
         var inputs = new Argument<string[]>("INPUT")
         {
@@ -34,6 +34,8 @@ internal static class ScanCommand
         {
             rules, index, format, output, inputs,
         };
+        var storeOptions = new StoreOptions();
+        storeOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var inputPaths = parse.GetValue(inputs)!;
@@ -60,15 +62,20 @@ internal static class ScanCommand
             var fmt = parse.GetValue(format) ?? (outPath is null && !Console.IsOutputRedirected ? "table" : "ndjson");
             var inputErrors = 0;
             ScanSummary summary;
+            if (!storeOptions.TryOpen(parse, stderr, out var store))
+            {
+                return Program.Errors;
+            }
             try
             {
-                using var sink = OpenSink(fmt, outPath, stdout);
+                var output = OpenSinkOrRelease(fmt, outPath, stdout, store);
+                using var sink = store is null ? output : new TeeAlertSink(output, store);
                 summary = job.Run(inputPaths, sink, e =>
                 {
                     inputErrors++;
                     stderr.WriteLine(e.Render());
                 }, parse.GetValue(index));
-                if (sink is TableAlertSink { WroteAny: false })
+                if (output is TableAlertSink { WroteAny: false })
                 {
                     stdout.WriteLine("No alerts.");
                 }
@@ -78,7 +85,12 @@ internal static class ScanCommand
                 stderr.WriteLine($"vigil: cannot write alerts{(outPath is null ? string.Empty : " to " + outPath)}: {ex.Message}");
                 return Program.Errors;
             }
-            stderr.WriteLine(summary.ToString());
+            catch (AlertStoreException ex)
+            {
+                stderr.WriteLine($"vigil: alert store {ex.Message}");
+                return Program.Errors;
+            }
+            stderr.WriteLine(summary + (store is null ? string.Empty : "; " + StoreOptions.Summary(store)));
             return inputErrors > 0 || loaded.HasErrors || job.Engine.Skipped.Any(s => s.IsError) ? Program.Errors : Program.Ok;
         });
         return command;
@@ -97,8 +109,26 @@ internal static class ScanCommand
         }
     }
 
+    /// <summary>The output sink; closes the store when the output cannot be opened (the caller's using does not cover it yet).</summary>
+    private static IAlertSink OpenSinkOrRelease(string format, string? path, TextWriter stdout, AlertStore? store)
+    {
+        try
+        {
+            return OpenSink(format, path, stdout);
+        }
+        catch
+        {
+            store?.Dispose();
+            throw;
+        }
+    }
+
     private static IAlertSink OpenSink(string format, string? path, TextWriter stdout)
     {
+        if (format == "bulk")
+        {
+            return new ElasticBulkAlertSink(path is null ? Console.OpenStandardOutput() : File.Create(path), ownsStream: path is not null);
+        }
         if (format == "ndjson")
         {
             var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);

@@ -61,6 +61,8 @@ internal static class SensorCommand
         {
             rules, format,
         };
+        var storeOptions = new StoreOptions();
+        storeOptions.AddTo(command);
         command.SetAction((parse, ct) =>
         {
             var loaded = RuleSources.Load(parse.GetValue(rules), stderr);
@@ -70,13 +72,20 @@ internal static class SensorCommand
                 stderr.WriteLine("vigil watch: no executable rules loaded.");
                 return Task.FromResult(Program.Errors);
             }
-            var sensor = StartSensor(stderr);
-            if (sensor is null)
+            if (!storeOptions.TryOpen(parse, stderr, out var store))
             {
                 return Task.FromResult(Program.Errors);
             }
+            var sensor = StartSensor(stderr);
+            if (sensor is null)
+            {
+                store?.Dispose();
+                return Task.FromResult(Program.Errors);
+            }
             var fmt = parse.GetValue(format) ?? (Console.IsOutputRedirected ? "ndjson" : "table");
-            using IAlertSink sink = fmt == "ndjson" ? new NdjsonAlertSink(Console.OpenStandardOutput(), ownsStream: false) : new TableAlertSink(stdout);
+            IAlertSink console = fmt == "ndjson" ? new NdjsonAlertSink(Console.OpenStandardOutput(), ownsStream: false) : new TableAlertSink(stdout);
+            // The console shows an alert at once; the store commits it at the flush that follows each batch of alerts.
+            using IAlertSink sink = store is null ? console : new TeeAlertSink(console, store);
             stderr.WriteLine($"vigil watch: {detector.Engine.Rules.Count + detector.Engine.SequenceRules.Count} rules running; Ctrl+C to stop.");
             long alertCount = 0;
             // A dedicated thread, not async continuations: an alert should follow its exec within milliseconds even when
@@ -120,7 +129,7 @@ internal static class SensorCommand
             { IsBackground = true, Name = "vigil-watch" };
             worker.Start();
             worker.Join();
-            stderr.WriteLine($"vigil watch: {detector.Events} events, {alertCount} alerts; {Describe(sensor.Stats)}");
+            stderr.WriteLine($"vigil watch: {detector.Events} events, {alertCount} alerts{(store is null ? string.Empty : "; " + StoreOptions.Summary(store))}; {Describe(sensor.Stats)}");
             sensor.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return Task.FromResult(Program.Ok);
         });

@@ -185,7 +185,15 @@ public sealed class AlertStore : IAlertSink
         p["$container_id"].Value = (object?)Text(document, "container.id") ?? DBNull.Value;
         p["$building_block"].Value = Text(document, "kibana.alert.building_block_type") is null ? 0 : 1;
         p["$document"].Value = document.ToJsonString(DocumentJson);
-        var isNew = insert.ExecuteNonQuery() == 1;
+        bool isNew;
+        try
+        {
+            isNew = insert.ExecuteNonQuery() == 1;
+        }
+        catch (SqliteException ex)
+        {
+            throw new AlertStoreException(Path, "cannot store alert " + uuid + ": " + ex.Message, ex);
+        }
         (isNew ? _pendingNew : _pendingExisting).Add(uuid);
         if (isNew)
         {
@@ -205,9 +213,22 @@ public sealed class AlertStore : IAlertSink
         {
             return;
         }
-        _transaction.Commit();
-        _transaction.Dispose();
-        _transaction = null;
+        try
+        {
+            _transaction.Commit();
+        }
+        catch (SqliteException ex)
+        {
+            var lost = Pending;
+            _pendingNew.Clear();
+            _pendingExisting.Clear();
+            throw new AlertStoreException(Path, $"cannot commit {lost} alerts: {ex.Message}", ex);
+        }
+        finally
+        {
+            _transaction.Dispose();
+            _transaction = null;
+        }
         var commit = new AlertStoreCommit(_pendingNew.ToArray(), _pendingExisting.ToArray());
         NewAlerts += _pendingNew.Count;
         AlreadyStored += _pendingExisting.Count;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -11,8 +10,8 @@ namespace Vigil.Detection;
 /// The SQLite alert store: alerts keyed by <c>kibana.alert.uuid</c> (writing one that is already there changes nothing),
 /// with the columns people filter on and the whole Kibana document. As a sink it writes in batched transactions (WAL,
 /// full sync): an alert counts as stored only once its transaction committed, which <see cref="Committed"/> reports. A
-/// crash loses at most the open batch, never a committed alert. Not thread-safe: use one instance per thread; several
-/// processes may share a file (SQLite locks it; writers wait up to the busy timeout).
+/// crash loses at most the pending batch, never a committed alert. Thread-safe (one lock); several processes may share a
+/// file (SQLite locks it; a writer waits up to the busy timeout).
 /// </summary>
 public sealed class AlertStore : IAlertSink
 {
@@ -26,12 +25,13 @@ public sealed class AlertStore : IAlertSink
 
     private readonly SqliteConnection _connection;
     private readonly AlertStoreOptions _options;
-    private readonly List<string> _pendingNew = [];
-    private readonly List<string> _pendingExisting = [];
+    private readonly object _gate = new();
+    private readonly List<object?[]> _pending = [];
+    private readonly Dictionary<string, Dictionary<string, object?>> _pendingRules = new(StringComparer.Ordinal);
     private readonly HashSet<string> _rulesSeen = new(StringComparer.Ordinal);
-    private readonly Stopwatch _batchAge = new();
-    private SqliteTransaction? _transaction;
+    private readonly Timer _timer;
     private SqliteCommand? _insert;
+    private AlertStoreException? _backgroundError;
     private bool _disposed;
 
     private AlertStore(string path, SqliteConnection connection, AlertStoreOptions options, int version)
@@ -40,6 +40,7 @@ public sealed class AlertStore : IAlertSink
         _connection = connection;
         _options = options;
         SchemaVersion = version;
+        _timer = new Timer(OnTimer);
     }
 
     /// <summary>Opens (creating when needed, unless read-only) the store at <paramref name="path"/> and brings its schema up to date.</summary>
@@ -134,9 +135,21 @@ public sealed class AlertStore : IAlertSink
     public long AlreadyStored { get; private set; }
 
     /// <summary>Alerts written but not yet committed.</summary>
-    public int Pending => _pendingNew.Count + _pendingExisting.Count;
+    public int Pending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
 
-    /// <summary>Raised after each commit, on the writing thread; what it lists is durable.</summary>
+    /// <summary>
+    /// Raised after each commit, on the thread that committed (the writer's, or a timer thread for a timed commit), while
+    /// the store is locked; what it lists is durable.
+    /// </summary>
     public event Action<AlertStoreCommit>? Committed;
 
     /// <inheritdoc />
@@ -147,98 +160,156 @@ public sealed class AlertStore : IAlertSink
     }
 
     /// <summary>
-    /// Adds an alert document (e.g. one received from another process) unless its <c>kibana.alert.uuid</c> is already
-    /// stored. Returns true when it is new. The alert is durable only after the next commit.
+    /// Queues an alert document (e.g. one received from another process) for the next commit, which adds it unless its
+    /// <c>kibana.alert.uuid</c> is already stored. The batch commits when it is full, when its first alert has waited
+    /// <see cref="AlertStoreOptions.MaxCommitDelay"/> (on a timer thread), or on <see cref="Commit"/>.
     /// </summary>
-    public bool Add(JsonObject document)
+    /// <exception cref="AlertStoreException">A commit failed (including a timed commit since the last call).</exception>
+    public void Add(JsonObject document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        ObjectDisposedException.ThrowIf(_disposed, this);
         var uuid = Text(document, "kibana.alert.uuid");
         if (string.IsNullOrEmpty(uuid))
         {
             throw new ArgumentException("the alert document has no kibana.alert.uuid", nameof(document));
         }
-        if (_transaction is null)
-        {
-            _transaction = _connection.BeginTransaction();
-            _batchAge.Restart();
-        }
-        var insert = InsertCommand();
-        insert.Transaction = _transaction;
         var ruleId = Text(document, "kibana.alert.rule.rule_id") ?? string.Empty;
         var ruleUuid = Text(document, "kibana.alert.rule.uuid");
         var ruleName = Text(document, "kibana.alert.rule.name") ?? ruleId;
-        var p = insert.Parameters;
-        p["$uuid"].Value = uuid;
-        p["$rule_id"].Value = ruleId;
-        p["$rule_uuid"].Value = (object?)ruleUuid ?? DBNull.Value;
-        p["$rule_name"].Value = ruleName;
-        p["$severity"].Value = (object?)Text(document, "kibana.alert.severity") ?? DBNull.Value;
-        p["$risk_score"].Value = double.TryParse(Text(document, "kibana.alert.risk_score"), NumberStyles.Float, CultureInfo.InvariantCulture, out var risk)
-            ? (long)Math.Round(risk)
-            : DBNull.Value;
-        p["$status"].Value = Text(document, "kibana.alert.workflow_status") ?? "open";
-        p["$original_time"].Value = (object?)AlertTimes.Normalize(Text(document, "kibana.alert.original_time")) ?? DBNull.Value;
-        p["$created_at"].Value = AlertTimes.Normalize(Text(document, "@timestamp")) ?? AlertTimes.Format(DateTimeOffset.UtcNow);
-        p["$host"].Value = (object?)(Text(document, "host.name") ?? Text(document, "host.hostname")) ?? DBNull.Value;
-        p["$container_id"].Value = (object?)Text(document, "container.id") ?? DBNull.Value;
-        p["$building_block"].Value = Text(document, "kibana.alert.building_block_type") is null ? 0 : 1;
-        p["$document"].Value = document.ToJsonString(DocumentJson);
-        bool isNew;
-        try
+        // Column values are taken now: the caller may reuse or change the document after this returns.
+        var row = new object?[]
         {
-            isNew = insert.ExecuteNonQuery() == 1;
-        }
-        catch (SqliteException ex)
+            uuid,
+            ruleId,
+            ruleUuid,
+            ruleName,
+            Text(document, "kibana.alert.severity"),
+            double.TryParse(Text(document, "kibana.alert.risk_score"), NumberStyles.Float, CultureInfo.InvariantCulture, out var risk) ? (long)Math.Round(risk) : null,
+            Text(document, "kibana.alert.workflow_status") ?? "open",
+            AlertTimes.Normalize(Text(document, "kibana.alert.original_time")),
+            AlertTimes.Normalize(Text(document, "@timestamp")) ?? AlertTimes.Format(DateTimeOffset.UtcNow),
+            Text(document, "host.name") ?? Text(document, "host.hostname"),
+            Text(document, "container.id"),
+            Text(document, "kibana.alert.building_block_type") is null ? 0L : 1L,
+            document.ToJsonString(DocumentJson),
+        };
+        var version = Text(document, "kibana.alert.rule.version");
+        var ruleKey = (ruleUuid ?? ruleId) + "\n" + version;
+        lock (_gate)
         {
-            throw new AlertStoreException(Path, "cannot store alert " + uuid + ": " + ex.Message, ex);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowBackgroundError();
+            _pending.Add(row);
+            if (!_rulesSeen.Contains(ruleKey) && !_pendingRules.ContainsKey(ruleKey))
+            {
+                _pendingRules[ruleKey] = RuleRow(document, ruleUuid ?? ruleId, ruleId, ruleName, version);
+            }
+            if (_pending.Count >= _options.BatchSize)
+            {
+                CommitLocked();
+            }
+            else if (_pending.Count == 1)
+            {
+                _timer.Change(_options.MaxCommitDelay, Timeout.InfiniteTimeSpan);
+            }
         }
-        (isNew ? _pendingNew : _pendingExisting).Add(uuid);
-        if (isNew)
-        {
-            RememberRule(document, ruleUuid ?? ruleId, ruleId, ruleName);
-        }
-        if (Pending >= _options.BatchSize || _batchAge.Elapsed >= _options.MaxCommitDelay)
-        {
-            Commit();
-        }
-        return isNew;
     }
 
-    /// <summary>Commits the open batch (if any) and reports it through <see cref="Committed"/>.</summary>
+    /// <summary>Commits the pending batch (if any) and reports it through <see cref="Committed"/>.</summary>
+    /// <exception cref="AlertStoreException">The commit failed; the batch is not stored.</exception>
     public void Commit()
     {
-        if (_transaction is null)
+        lock (_gate)
         {
-            return;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowBackgroundError();
+            CommitLocked();
         }
-        try
-        {
-            _transaction.Commit();
-        }
-        catch (SqliteException ex)
-        {
-            var lost = Pending;
-            _pendingNew.Clear();
-            _pendingExisting.Clear();
-            throw new AlertStoreException(Path, $"cannot commit {lost} alerts: {ex.Message}", ex);
-        }
-        finally
-        {
-            _transaction.Dispose();
-            _transaction = null;
-        }
-        var commit = new AlertStoreCommit(_pendingNew.ToArray(), _pendingExisting.ToArray());
-        NewAlerts += _pendingNew.Count;
-        AlreadyStored += _pendingExisting.Count;
-        _pendingNew.Clear();
-        _pendingExisting.Clear();
-        Committed?.Invoke(commit);
     }
 
     /// <summary>Commits what is pending (a sink's flush: the end of a scan, or an alert the console just showed live).</summary>
     public void Flush() => Commit();
+
+    private void OnTimer(object? state)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            try
+            {
+                CommitLocked();
+            }
+            catch (AlertStoreException ex)
+            {
+                // Nobody to throw to on the timer thread: the next call does.
+                _backgroundError = ex;
+            }
+        }
+    }
+
+    private void ThrowBackgroundError()
+    {
+        if (_backgroundError is { } error)
+        {
+            _backgroundError = null;
+            throw new AlertStoreException(Path, error.Message[(Path.Length + 2)..], error);
+        }
+    }
+
+    /// <summary>
+    /// One short write transaction per batch: the write lock is held only while the batch is written, so other processes
+    /// (a watch and a scan on the same store) take turns instead of waiting for a batch to fill.
+    /// </summary>
+    private void CommitLocked()
+    {
+        _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+        var newIds = new List<string>();
+        var existingIds = new List<string>();
+        try
+        {
+            using var tx = _connection.BeginTransaction();
+            var insert = InsertCommand();
+            insert.Transaction = tx;
+            foreach (var row in _pending)
+            {
+                for (var i = 0; i < row.Length; i++)
+                {
+                    insert.Parameters[i].Value = row[i] ?? DBNull.Value;
+                }
+                (insert.ExecuteNonQuery() == 1 ? newIds : existingIds).Add((string)row[0]!);
+            }
+            foreach (var rule in _pendingRules.Values)
+            {
+                using var cmd = RuleCommand(rule);
+                cmd.Transaction = tx;
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+        catch (SqliteException ex)
+        {
+            var lost = _pending.Count;
+            _pending.Clear();
+            _pendingRules.Clear();
+            throw new AlertStoreException(Path, $"cannot store {lost} alerts: {ex.Message}", ex);
+        }
+        foreach (var key in _pendingRules.Keys)
+        {
+            _rulesSeen.Add(key);
+        }
+        _pending.Clear();
+        _pendingRules.Clear();
+        NewAlerts += newIds.Count;
+        AlreadyStored += existingIds.Count;
+        Committed?.Invoke(new AlertStoreCommit(newIds, existingIds));
+    }
 
     private SqliteCommand InsertCommand()
     {
@@ -259,16 +330,23 @@ public sealed class AlertStore : IAlertSink
         return _insert;
     }
 
-    /// <summary>Keeps the rule's guide, false positives and MITRE mapping, once per rule and version for this instance.</summary>
-    private void RememberRule(JsonObject document, string ruleUuid, string ruleId, string name)
+    /// <summary>The rule's guide, false positives and MITRE mapping, written once per rule and version for this instance.</summary>
+    private static Dictionary<string, object?> RuleRow(JsonObject document, string ruleUuid, string ruleId, string name, string? version) => new()
     {
-        var version = Text(document, "kibana.alert.rule.version");
-        if (!_rulesSeen.Add(ruleUuid + "\n" + version))
-        {
-            return;
-        }
-        using var cmd = _connection.CreateCommand();
-        cmd.Transaction = _transaction;
+        ["$rule_uuid"] = ruleUuid,
+        ["$rule_id"] = ruleId,
+        ["$name"] = name,
+        ["$version"] = long.TryParse(version, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null,
+        ["$note"] = Text(document, "kibana.alert.rule.note"),
+        ["$fp"] = Node(document, "kibana.alert.rule.false_positives")?.ToJsonString(DocumentJson),
+        ["$threat"] = Node(document, "kibana.alert.rule.threat")?.ToJsonString(DocumentJson),
+        ["$refs"] = Node(document, "kibana.alert.rule.references")?.ToJsonString(DocumentJson),
+        ["$now"] = AlertTimes.Format(DateTimeOffset.UtcNow),
+    };
+
+    private SqliteCommand RuleCommand(Dictionary<string, object?> row)
+    {
+        var cmd = _connection.CreateCommand();
         cmd.CommandText = """
             INSERT INTO rules (rule_uuid, rule_id, name, version, note, false_positives, threat, references_json, updated_at)
             VALUES ($rule_uuid, $rule_id, $name, $version, $note, $fp, $threat, $refs, $now)
@@ -277,120 +355,133 @@ public sealed class AlertStore : IAlertSink
                 references_json = excluded.references_json, updated_at = excluded.updated_at
             WHERE coalesce(excluded.version, 0) >= coalesce(rules.version, 0)
             """;
-        cmd.Parameters.AddWithValue("$rule_uuid", ruleUuid);
-        cmd.Parameters.AddWithValue("$rule_id", ruleId);
-        cmd.Parameters.AddWithValue("$name", name);
-        cmd.Parameters.AddWithValue("$version", long.TryParse(version, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : DBNull.Value);
-        cmd.Parameters.AddWithValue("$note", (object?)Text(document, "kibana.alert.rule.note") ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$fp", (object?)Node(document, "kibana.alert.rule.false_positives")?.ToJsonString(DocumentJson) ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$threat", (object?)Node(document, "kibana.alert.rule.threat")?.ToJsonString(DocumentJson) ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$refs", (object?)Node(document, "kibana.alert.rule.references")?.ToJsonString(DocumentJson) ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$now", AlertTimes.Format(DateTimeOffset.UtcNow));
-        cmd.ExecuteNonQuery();
+        foreach (var (name, value) in row)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return cmd;
     }
 
     /// <summary>Alerts matching <paramref name="query"/>, newest event first.</summary>
     public IReadOnlyList<StoredAlert> List(AlertQuery query)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        using var cmd = _connection.CreateCommand();
-        cmd.Transaction = _transaction;
-        var where = new List<string>();
-        if (query.RuleId is { } ruleId)
+        lock (_gate)
         {
-            where.Add("rule_id = $rule_id");
-            cmd.Parameters.AddWithValue("$rule_id", ruleId);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ArgumentNullException.ThrowIfNull(query);
+            using var cmd = _connection.CreateCommand();
+            var where = new List<string>();
+            if (query.RuleId is { } ruleId)
+            {
+                where.Add("rule_id = $rule_id");
+                cmd.Parameters.AddWithValue("$rule_id", ruleId);
+            }
+            if (query.Severity is { } severity)
+            {
+                where.Add("severity = $severity");
+                cmd.Parameters.AddWithValue("$severity", severity.ToLowerInvariant());
+            }
+            if (query.Status is { } status)
+            {
+                where.Add("status = $status");
+                cmd.Parameters.AddWithValue("$status", StatusText(status));
+            }
+            if (query.Since is { } since)
+            {
+                where.Add("created_at >= $since");
+                cmd.Parameters.AddWithValue("$since", AlertTimes.Format(since));
+            }
+            if (!query.IncludeBuildingBlocks)
+            {
+                where.Add("building_block = 0");
+            }
+            cmd.CommandText = $"SELECT {Columns} FROM alerts" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)
+                + " ORDER BY original_time DESC, created_at DESC, uuid" + (query.Limit is { } limit ? " LIMIT " + limit.ToString(CultureInfo.InvariantCulture) : string.Empty);
+            return Read(cmd);
         }
-        if (query.Severity is { } severity)
-        {
-            where.Add("severity = $severity");
-            cmd.Parameters.AddWithValue("$severity", severity.ToLowerInvariant());
-        }
-        if (query.Status is { } status)
-        {
-            where.Add("status = $status");
-            cmd.Parameters.AddWithValue("$status", StatusText(status));
-        }
-        if (query.Since is { } since)
-        {
-            where.Add("created_at >= $since");
-            cmd.Parameters.AddWithValue("$since", AlertTimes.Format(since));
-        }
-        if (!query.IncludeBuildingBlocks)
-        {
-            where.Add("building_block = 0");
-        }
-        cmd.CommandText = $"SELECT {Columns} FROM alerts" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)
-            + " ORDER BY original_time DESC, created_at DESC, uuid" + (query.Limit is { } limit ? " LIMIT " + limit.ToString(CultureInfo.InvariantCulture) : string.Empty);
-        return Read(cmd);
     }
 
     /// <summary>Number of alerts stored.</summary>
-    public long Count() => AlertStoreSchema.Scalar<long>(_connection, _transaction, "SELECT count(*) FROM alerts");
+    public long Count()
+    {
+        lock (_gate)
+        {
+            return AlertStoreSchema.Scalar<long>(_connection, null, "SELECT count(*) FROM alerts");
+        }
+    }
 
     /// <summary>The alert whose uuid is, or uniquely starts with, <paramref name="uuidOrPrefix"/>; null when none does.</summary>
     /// <exception cref="AlertStoreException">The prefix matches more than one alert.</exception>
     public StoredAlert? Find(string uuidOrPrefix)
     {
-        var uuid = Resolve(uuidOrPrefix);
-        if (uuid is null)
+        lock (_gate)
         {
-            return null;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var uuid = Resolve(uuidOrPrefix);
+            if (uuid is null)
+            {
+                return null;
+            }
+            using var cmd = _connection.CreateCommand();
+            cmd.CommandText = $"SELECT {Columns} FROM alerts WHERE uuid = $uuid";
+            cmd.Parameters.AddWithValue("$uuid", uuid);
+            return Read(cmd).SingleOrDefault();
         }
-        using var cmd = _connection.CreateCommand();
-        cmd.Transaction = _transaction;
-        cmd.CommandText = $"SELECT {Columns} FROM alerts WHERE uuid = $uuid";
-        cmd.Parameters.AddWithValue("$uuid", uuid);
-        return Read(cmd).SingleOrDefault();
     }
 
     /// <summary>The full uuid for a uuid or unique prefix; null when nothing matches.</summary>
     /// <exception cref="AlertStoreException">The prefix matches more than one alert.</exception>
     public string? Resolve(string uuidOrPrefix)
     {
-        ArgumentNullException.ThrowIfNull(uuidOrPrefix);
-        var prefix = uuidOrPrefix.Trim().ToLowerInvariant();
-        if (prefix.Length == 0)
+        lock (_gate)
         {
-            return null;
-        }
-        using var cmd = _connection.CreateCommand();
-        cmd.Transaction = _transaction;
-        // A range on the unique index instead of LIKE (which would scan and treat '_' and '%' as wildcards).
-        cmd.CommandText = "SELECT uuid FROM alerts WHERE uuid >= $lo AND uuid < $hi ORDER BY uuid LIMIT 3";
-        cmd.Parameters.AddWithValue("$lo", prefix);
-        cmd.Parameters.AddWithValue("$hi", prefix + "\uFFFF");
-        var found = new List<string>();
-        using (var reader = cmd.ExecuteReader())
-        {
-            while (reader.Read())
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ArgumentNullException.ThrowIfNull(uuidOrPrefix);
+            var prefix = uuidOrPrefix.Trim().ToLowerInvariant();
+            if (prefix.Length == 0)
             {
-                found.Add(reader.GetString(0));
+                return null;
             }
+            using var cmd = _connection.CreateCommand();
+            // A range on the unique index instead of LIKE (which would scan and treat '_' and '%' as wildcards).
+            cmd.CommandText = "SELECT uuid FROM alerts WHERE uuid >= $lo AND uuid < $hi ORDER BY uuid LIMIT 3";
+            cmd.Parameters.AddWithValue("$lo", prefix);
+            cmd.Parameters.AddWithValue("$hi", prefix + "\uFFFF");
+            var found = new List<string>();
+            using (var reader = cmd.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    found.Add(reader.GetString(0));
+                }
+            }
+            if (found.Contains(prefix, StringComparer.Ordinal))
+            {
+                return prefix;
+            }
+            return found.Count switch
+            {
+                0 => null,
+                1 => found[0],
+                _ => throw new AlertStoreException(Path, $"'{uuidOrPrefix}' matches several alerts ({string.Join(", ", found.Take(2))}, ...); give more of the uuid"),
+            };
         }
-        if (found.Contains(prefix, StringComparer.Ordinal))
-        {
-            return prefix;
-        }
-        return found.Count switch
-        {
-            0 => null,
-            1 => found[0],
-            _ => throw new AlertStoreException(Path, $"'{uuidOrPrefix}' matches several alerts ({string.Join(", ", found.Take(2))}, ...); give more of the uuid"),
-        };
     }
 
     /// <summary>The rule metadata kept for <paramref name="ruleUuid"/>, if any.</summary>
     public StoredRule? FindRule(string ruleUuid)
     {
-        using var cmd = _connection.CreateCommand();
-        cmd.Transaction = _transaction;
-        cmd.CommandText = "SELECT rule_uuid, rule_id, name, note, false_positives, threat FROM rules WHERE rule_uuid = $u";
-        cmd.Parameters.AddWithValue("$u", ruleUuid);
-        using var r = cmd.ExecuteReader();
-        return r.Read()
-            ? new StoredRule(r.GetString(0), r.GetString(1), r.GetString(2), NullableString(r, 3), NullableString(r, 4), NullableString(r, 5))
-            : null;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "SELECT rule_uuid, rule_id, name, note, false_positives, threat FROM rules WHERE rule_uuid = $u";
+            cmd.Parameters.AddWithValue("$u", ruleUuid);
+            using var r = cmd.ExecuteReader();
+            return r.Read()
+                ? new StoredRule(r.GetString(0), r.GetString(1), r.GetString(2), NullableString(r, 3), NullableString(r, 4), NullableString(r, 5))
+                : null;
+        }
     }
 
     /// <summary>
@@ -401,77 +492,85 @@ public sealed class AlertStore : IAlertSink
     /// <exception cref="AlertStoreException">An id matches no alert or several.</exception>
     public IReadOnlyList<(string Uuid, string PreviousStatus)> SetStatus(IEnumerable<string> uuidsOrPrefixes, AlertWorkflowStatus status, DateTimeOffset? at = null)
     {
-        ArgumentNullException.ThrowIfNull(uuidsOrPrefixes);
-        Commit();
-        var ids = new List<string>();
-        var unknown = new List<string>();
-        foreach (var given in uuidsOrPrefixes)
+        lock (_gate)
         {
-            if (Resolve(given) is { } uuid)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ArgumentNullException.ThrowIfNull(uuidsOrPrefixes);
+            Commit();
+            var ids = new List<string>();
+            var unknown = new List<string>();
+            foreach (var given in uuidsOrPrefixes)
             {
-                if (!ids.Contains(uuid, StringComparer.Ordinal))
+                if (Resolve(given) is { } uuid)
                 {
-                    ids.Add(uuid);
+                    if (!ids.Contains(uuid, StringComparer.Ordinal))
+                    {
+                        ids.Add(uuid);
+                    }
+                }
+                else
+                {
+                    unknown.Add(given);
                 }
             }
-            else
+            if (unknown.Count > 0)
             {
-                unknown.Add(given);
+                throw new AlertStoreException(Path, $"no alert with uuid {string.Join(", ", unknown.Select(u => $"'{u}'"))}; nothing was changed");
             }
-        }
-        if (unknown.Count > 0)
-        {
-            throw new AlertStoreException(Path, $"no alert with uuid {string.Join(", ", unknown.Select(u => $"'{u}'"))}; nothing was changed");
-        }
-        var text = StatusText(status);
-        var when = AlertTimes.Format(at ?? DateTimeOffset.UtcNow);
-        var result = new List<(string, string)>();
-        using var tx = _connection.BeginTransaction();
-        foreach (var uuid in ids)
-        {
-            using var read = _connection.CreateCommand();
-            read.Transaction = tx;
-            read.CommandText = "SELECT status, document FROM alerts WHERE uuid = $u";
-            read.Parameters.AddWithValue("$u", uuid);
-            string previous, json;
-            using (var r = read.ExecuteReader())
+            var text = StatusText(status);
+            var when = AlertTimes.Format(at ?? DateTimeOffset.UtcNow);
+            var result = new List<(string, string)>();
+            using var tx = _connection.BeginTransaction();
+            foreach (var uuid in ids)
             {
-                r.Read();
-                previous = r.GetString(0);
-                json = r.GetString(1);
+                using var read = _connection.CreateCommand();
+                read.Transaction = tx;
+                read.CommandText = "SELECT status, document FROM alerts WHERE uuid = $u";
+                read.Parameters.AddWithValue("$u", uuid);
+                string previous, json;
+                using (var r = read.ExecuteReader())
+                {
+                    r.Read();
+                    previous = r.GetString(0);
+                    json = r.GetString(1);
+                }
+                // The document is rewritten through System.Text.Json rather than SQLite's json_set, which would re-render
+                // numbers and escapes of the whole document.
+                var doc = JsonNode.Parse(json)!.AsObject();
+                doc["kibana.alert.workflow_status"] = text;
+                doc["kibana.alert.workflow_status_updated_at"] = when;
+                using var update = _connection.CreateCommand();
+                update.Transaction = tx;
+                update.CommandText = "UPDATE alerts SET status = $s, status_updated_at = $t, document = $d WHERE uuid = $u";
+                update.Parameters.AddWithValue("$s", text);
+                update.Parameters.AddWithValue("$t", when);
+                update.Parameters.AddWithValue("$d", doc.ToJsonString(DocumentJson));
+                update.Parameters.AddWithValue("$u", uuid);
+                update.ExecuteNonQuery();
+                result.Add((uuid, previous));
             }
-            // The document is rewritten through System.Text.Json rather than SQLite's json_set, which would re-render
-            // numbers and escapes of the whole document.
-            var doc = JsonNode.Parse(json)!.AsObject();
-            doc["kibana.alert.workflow_status"] = text;
-            doc["kibana.alert.workflow_status_updated_at"] = when;
-            using var update = _connection.CreateCommand();
-            update.Transaction = tx;
-            update.CommandText = "UPDATE alerts SET status = $s, status_updated_at = $t, document = $d WHERE uuid = $u";
-            update.Parameters.AddWithValue("$s", text);
-            update.Parameters.AddWithValue("$t", when);
-            update.Parameters.AddWithValue("$d", doc.ToJsonString(DocumentJson));
-            update.Parameters.AddWithValue("$u", uuid);
-            update.ExecuteNonQuery();
-            result.Add((uuid, previous));
+            tx.Commit();
+            return result;
         }
-        tx.Commit();
-        return result;
     }
 
     /// <summary>Runs <c>PRAGMA integrity_check</c>; "ok" when the file is sound.</summary>
     public string IntegrityCheck()
     {
-        Commit();
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "PRAGMA integrity_check";
-        var lines = new StringBuilder();
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        lock (_gate)
         {
-            lines.AppendLine(r.GetString(0));
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Commit();
+            using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "PRAGMA integrity_check";
+            var lines = new StringBuilder();
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                lines.AppendLine(r.GetString(0));
+            }
+            return lines.ToString().Trim();
         }
-        return lines.ToString().Trim();
     }
 
     /// <summary>The text form of a status (<c>open</c>, <c>acknowledged</c>, <c>closed</c>).</summary>
@@ -529,20 +628,24 @@ public sealed class AlertStore : IAlertSink
     /// <summary>Commits what is pending and closes the file.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        lock (_gate)
         {
-            return;
-        }
-        try
-        {
-            Commit();
-        }
-        finally
-        {
-            _disposed = true;
-            _transaction?.Dispose();
-            _insert?.Dispose();
-            _connection.Dispose();
+            if (_disposed)
+            {
+                return;
+            }
+            try
+            {
+                _timer.Dispose();
+                ThrowBackgroundError();
+                CommitLocked();
+            }
+            finally
+            {
+                _disposed = true;
+                _insert?.Dispose();
+                _connection.Dispose();
+            }
         }
     }
 }

@@ -135,6 +135,8 @@ public sealed class WatchEndToEndTests
         {
             var vigil = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            // Never the user's own alert store.
+            psi.Environment["VIGIL_HOME"] = CliRunner.TestHome;
             foreach (var arg in new[] { vigil, "watch", "--format", "ndjson" })
             {
                 psi.ArgumentList.Add(arg);

@@ -210,6 +210,14 @@ public sealed class AlertStoreTests : IDisposable
         Assert.Equal(0x5647494CL, (long)cmd2.ExecuteScalar()!);
         cmd2.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string)cmd2.ExecuteScalar()!);
+        if (!OperatingSystem.IsWindows())
+        {
+            var fresh = Path.Combine(_dir, "fresh.db");
+            using (AlertStore.Open(fresh))
+            {
+            }
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(fresh));
+        }
     }
 
     [Fact]
@@ -402,6 +410,28 @@ public sealed class AlertStoreTests : IDisposable
         Assert.Equal(13, a.NewAlerts + b.NewAlerts);
         Assert.Equal(13, a.AlreadyStored + b.AlreadyStored);
         Assert.Equal(13, a.Count());
+    }
+
+    [Fact]
+    public async Task Store_OpenedByManyAtOnce_IsCreatedOnce_AndLosesNothing()
+    {
+        var alerts = Alerts();
+        var tasks = Enumerable.Range(0, 6).Select(i => Task.Run(() =>
+        {
+            using var store = AlertStore.Open(DbPath, new AlertStoreOptions { BatchSize = 1 + i });
+            foreach (var a in alerts)
+            {
+                store.Write(a);
+            }
+            store.Flush();
+            return (store.NewAlerts, store.AlreadyStored);
+        })).ToList();
+        var results = await Task.WhenAll(tasks);
+        Assert.Equal(13, results.Sum(r => r.NewAlerts));
+        Assert.Equal(13 * 5, results.Sum(r => r.AlreadyStored));
+        using var check = AlertStore.Open(DbPath);
+        Assert.Equal(13, check.Count());
+        Assert.Equal("ok", check.IntegrityCheck());
     }
 
     [Fact]

@@ -77,9 +77,16 @@ public sealed class AlertStore : IAlertSink
                 Pooling = false,
                 DefaultTimeout = 30,
             }.ToString());
+            var created = !File.Exists(full);
             connection.Open();
             // WAL: readers do not block the writer; FULL: a committed batch survives power loss, not only a crash.
-            AlertStoreSchema.Exec(connection, null, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;");
+            AlertStoreSchema.Exec(connection, null, "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+            if (created && !OperatingSystem.IsWindows())
+            {
+                // Alerts hold command lines, user names and hosts: readable by their owner only. SQLite gives the -wal and
+                // -shm files the same mode.
+                File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
             var version = AlertStoreSchema.Migrate(connection, full, targetVersion);
             return new AlertStore(full, connection, options, version);
         }

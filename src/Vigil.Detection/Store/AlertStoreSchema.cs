@@ -78,30 +78,35 @@ internal static class AlertStoreSchema
     public static int Migrate(SqliteConnection connection, string path, int? targetVersion = null)
     {
         var target = targetVersion ?? LatestVersion;
-        var version = Scalar<long>(connection, null, "PRAGMA user_version");
-        var appId = Scalar<long>(connection, null, "PRAGMA application_id");
-        if (appId != 0 && appId != ApplicationId)
+        while (true)
         {
-            throw new AlertStoreException(path, $"not a Vigil alert store (SQLite application_id 0x{appId:X8})");
-        }
-        if (version > LatestVersion)
-        {
-            throw new AlertStoreException(path, $"the store has schema version {version}, newer than this vigil understands ({LatestVersion}); use a newer vigil");
-        }
-        if (version == 0 && Scalar<long>(connection, null, "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'") > 0)
-        {
-            throw new AlertStoreException(path, "not a Vigil alert store (the SQLite file already holds other tables)");
-        }
-        while (version < target)
-        {
-            using var tx = connection.BeginTransaction();
+            // The version is read inside a write transaction: two processes opening a new store at once must not both
+            // run migration 1 (the second waits, then finds the work done).
+            using var tx = connection.BeginTransaction(deferred: false);
+            var version = Scalar<long>(connection, tx, "PRAGMA user_version");
+            var appId = Scalar<long>(connection, tx, "PRAGMA application_id");
+            if (appId != 0 && appId != ApplicationId)
+            {
+                throw new AlertStoreException(path, $"not a Vigil alert store (SQLite application_id 0x{appId:X8})");
+            }
+            if (version > LatestVersion)
+            {
+                throw new AlertStoreException(path, $"the store has schema version {version}, newer than this vigil understands ({LatestVersion}); use a newer vigil");
+            }
+            if (version == 0 && Scalar<long>(connection, tx, "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'") > 0)
+            {
+                throw new AlertStoreException(path, "not a Vigil alert store (the SQLite file already holds other tables)");
+            }
+            if (version >= target)
+            {
+                tx.Commit();
+                return (int)version;
+            }
             Migrations[(int)version](connection, tx);
-            version++;
             // PRAGMAs take no parameters; the values are our own integers.
-            Exec(connection, tx, $"PRAGMA user_version = {version}; PRAGMA application_id = {ApplicationId};");
+            Exec(connection, tx, $"PRAGMA user_version = {version + 1}; PRAGMA application_id = {ApplicationId};");
             tx.Commit();
         }
-        return (int)version;
     }
 
     internal static void Exec(SqliteConnection c, SqliteTransaction? tx, string sql)

@@ -295,6 +295,15 @@ public sealed class AlertStoreTests : IDisposable
             cmd.ExecuteNonQuery();
         }
         Assert.Contains("not a Vigil alert store", Assert.Throws<AlertStoreException>(() => AlertStore.Open(foreign)).Message, StringComparison.Ordinal);
+        using (var c = new SqliteConnection($"Data Source={foreign};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode";
+            Assert.Equal("delete", (string)cmd.ExecuteScalar()!);
+            cmd.CommandText = "PRAGMA user_version";
+            Assert.Equal(0L, (long)cmd.ExecuteScalar()!);
+        }
 
         var text = Path.Combine(_dir, "text.db");
         File.WriteAllText(text, new string('x', 4096));

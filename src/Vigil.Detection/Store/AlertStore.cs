@@ -80,7 +80,10 @@ public sealed class AlertStore : IAlertSink
             var created = !File.Exists(full);
             connection.Open();
             // WAL: readers do not block the writer; FULL: a committed batch survives power loss, not only a crash.
-            AlertStoreSchema.Exec(connection, null, "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+            AlertStoreSchema.Exec(connection, null, "PRAGMA busy_timeout = 10000;");
+            // Checked before anything is written: another program's SQLite file must not even be switched to WAL.
+            AlertStoreSchema.Verify(connection, null, full);
+            AlertStoreSchema.Exec(connection, null, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
             if (created && !OperatingSystem.IsWindows())
             {
                 // Alerts hold command lines, user names and hosts: readable by their owner only. SQLite gives the -wal and

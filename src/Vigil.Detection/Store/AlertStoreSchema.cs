@@ -83,20 +83,7 @@ internal static class AlertStoreSchema
             // The version is read inside a write transaction: two processes opening a new store at once must not both
             // run migration 1 (the second waits, then finds the work done).
             using var tx = connection.BeginTransaction(deferred: false);
-            var version = Scalar<long>(connection, tx, "PRAGMA user_version");
-            var appId = Scalar<long>(connection, tx, "PRAGMA application_id");
-            if (appId != 0 && appId != ApplicationId)
-            {
-                throw new AlertStoreException(path, $"not a Vigil alert store (SQLite application_id 0x{appId:X8})");
-            }
-            if (version > LatestVersion)
-            {
-                throw new AlertStoreException(path, $"the store has schema version {version}, newer than this vigil understands ({LatestVersion}); use a newer vigil");
-            }
-            if (version == 0 && Scalar<long>(connection, tx, "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'") > 0)
-            {
-                throw new AlertStoreException(path, "not a Vigil alert store (the SQLite file already holds other tables)");
-            }
+            var version = Verify(connection, tx, path);
             if (version >= target)
             {
                 tx.Commit();
@@ -107,6 +94,26 @@ internal static class AlertStoreSchema
             Exec(connection, tx, $"PRAGMA user_version = {version + 1}; PRAGMA application_id = {ApplicationId};");
             tx.Commit();
         }
+    }
+
+    /// <summary>The file's schema version, after checking it is a Vigil store this build can read (or an empty file).</summary>
+    public static int Verify(SqliteConnection connection, SqliteTransaction? tx, string path)
+    {
+        var version = Scalar<long>(connection, tx, "PRAGMA user_version");
+        var appId = Scalar<long>(connection, tx, "PRAGMA application_id");
+        if (appId != 0 && appId != ApplicationId)
+        {
+            throw new AlertStoreException(path, $"not a Vigil alert store (SQLite application_id 0x{appId:X8})");
+        }
+        if (version > LatestVersion)
+        {
+            throw new AlertStoreException(path, $"the store has schema version {version}, newer than this vigil understands ({LatestVersion}); use a newer vigil");
+        }
+        if (version == 0 && Scalar<long>(connection, tx, "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'") > 0)
+        {
+            throw new AlertStoreException(path, "not a Vigil alert store (the SQLite file already holds other tables)");
+        }
+        return (int)version;
     }
 
     internal static void Exec(SqliteConnection c, SqliteTransaction? tx, string sql)

@@ -539,6 +539,22 @@ public sealed class AlertStoreTests : IDisposable
         Assert.Empty(conflicts);
     }
 
+    [Fact]
+    public void TeeSink_WritesEveryAlertToEverySink_AndTheStoreCommitsOnFlush()
+    {
+        var list = new ListSink();
+        var store = AlertStore.Open(DbPath, new AlertStoreOptions { BatchSize = 1000, MaxCommitDelay = TimeSpan.FromHours(1) });
+        using (var tee = new TeeAlertSink(list, store))
+        {
+            Scan(tee);
+            Assert.Equal(13, list.Alerts.Count);
+            // ScanJob flushes at the end of the scan: the store has committed before the tee is disposed.
+            Assert.Equal(13, store.NewAlerts);
+        }
+        Assert.Throws<ObjectDisposedException>(() => store.Commit());
+        Assert.Equal(13, CountWithOwnConnection());
+    }
+
     private sealed class ListSink : IAlertSink
     {
         public List<Alert> Alerts { get; } = [];

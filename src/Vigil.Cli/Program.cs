@@ -24,6 +24,7 @@ internal static class Program
         root.Subcommands.Add(RulesCommand.Create(stdout, stderr));
         root.Subcommands.Add(SensorCommand.CreateSensor(stdout, stderr));
         root.Subcommands.Add(SensorCommand.CreateWatch(stdout, stderr));
+        root.Subcommands.Add(AlertsCommand.Create(stdout, stderr));
         root.Subcommands.Add(EqlCommand.Create(stdout, stderr));
         root.Subcommands.Add(ConformanceCommand.Create(stdout, stderr));
         root.Subcommands.Add(TriageCommand.Create(stdout, stderr));

@@ -34,6 +34,7 @@ public sealed class WatchEndToEndTests
             Assert.Equal("527d23e6-8b67-4a8e-a6bd-5169b90ab2a8", alert.RuleId);
             Assert.Equal(["apt-get", "install", "curl"], alert.Args);
             p.CloseInput();
+            Assert.True(await StoredAsync(container.Id), $"the alert for container {container.Id} did not reach the alert store; watch stderr:\n{watch.Stderr}");
         }
 
         // 2. The same without a terminal (an image build): no alert.
@@ -61,6 +62,26 @@ public sealed class WatchEndToEndTests
             host.StandardInput.Close();
             await host.WaitForExitAsync();
         }
+    }
+
+    /// <summary>The watch keeps alerts in the default store (a temporary VIGIL_HOME here), committing within a second.</summary>
+    private static async Task<bool> StoredAsync(string containerId)
+    {
+        var path = Path.Combine(CliRunner.TestHome, "alerts.db");
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            if (File.Exists(path))
+            {
+                using var store = Vigil.Detection.AlertStore.Open(path, new Vigil.Detection.AlertStoreOptions { ReadOnly = true });
+                if (store.List(new Vigil.Detection.AlertQuery()).Any(a => a.ContainerId == containerId))
+                {
+                    return true;
+                }
+            }
+            await Task.Delay(100);
+        }
+        return false;
     }
 
     /// <summary>Runs only where a container can be simulated (root, cgroups, util-linux); otherwise skipped with the reason.</summary>
@@ -135,6 +156,8 @@ public sealed class WatchEndToEndTests
         {
             var vigil = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            // Never the user's own alert store.
+            psi.Environment["VIGIL_HOME"] = CliRunner.TestHome;
             foreach (var arg in new[] { vigil, "watch", "--format", "ndjson" })
             {
                 psi.ArgumentList.Add(arg);

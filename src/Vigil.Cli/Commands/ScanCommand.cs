@@ -21,9 +21,9 @@ internal static class ScanCommand
         };
         var format = new Option<string?>("--format")
         {
-            Description = "Output format: table (default on a terminal) or ndjson (one Kibana-shaped alert document per line).",
+            Description = "Output format: table (default on a terminal), ndjson (one Kibana-shaped alert document per line) or bulk (Elasticsearch _bulk create actions for .alerts-security.alerts-default).",
         };
-        format.AcceptOnlyFromAmong("table", "ndjson");
+        format.AcceptOnlyFromAmong("table", "ndjson", "bulk");
         var output = new Option<string?>("--out") { Description = "Write alerts to this file instead of standard output." };
         var inputs = new Argument<string[]>("INPUT")
         {
@@ -45,6 +45,8 @@ internal static class ScanCommand
         {
             command.Options.Add(option);
         }
+        var storeOptions = new StoreOptions();
+        storeOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var inputPaths = parse.GetValue(inputs)!;
@@ -78,9 +80,14 @@ internal static class ScanCommand
             var inputErrors = 0;
             ScanSummary summary;
             string? replayLine = null;
+            if (!storeOptions.TryOpen(parse, stderr, out var store))
+            {
+                return Program.Errors;
+            }
             try
             {
-                using var sink = OpenSink(fmt, outPath, stdout);
+                var output = OpenSinkOrRelease(fmt, outPath, stdout, store);
+                using var sink = store is null ? output : new TeeAlertSink(output, store);
                 void OnInputError(InputError e)
                 {
                     inputErrors++;
@@ -96,7 +103,7 @@ internal static class ScanCommand
                 {
                     summary = job.Run(inputPaths, sink, OnInputError, parse.GetValue(index));
                 }
-                if (sink is TableAlertSink { WroteAny: false })
+                if (output is TableAlertSink { WroteAny: false })
                 {
                     stdout.WriteLine("No alerts.");
                 }
@@ -111,7 +118,12 @@ internal static class ScanCommand
                 stderr.WriteLine($"vigil: {ex.Message}");
                 return Program.Usage;
             }
-            stderr.WriteLine(replayLine ?? summary.ToString());
+            catch (AlertStoreException ex)
+            {
+                stderr.WriteLine($"vigil: alert store {ex.Message}");
+                return Program.Errors;
+            }
+            stderr.WriteLine((replayLine ?? summary.ToString()) + (store is null ? string.Empty : "; " + StoreOptions.Summary(store)));
             ExceptionSources.ReportExcepted(job.Engine, stderr);
             return inputErrors > 0 || loaded.HasErrors || exceptionSet.HasErrors || job.Engine.Skipped.Any(s => s.IsError) ? Program.Errors : Program.Ok;
         });
@@ -131,8 +143,26 @@ internal static class ScanCommand
         }
     }
 
+    /// <summary>The output sink; closes the store when the output cannot be opened (the caller's using does not cover it yet).</summary>
+    private static IAlertSink OpenSinkOrRelease(string format, string? path, TextWriter stdout, AlertStore? store)
+    {
+        try
+        {
+            return OpenSink(format, path, stdout);
+        }
+        catch
+        {
+            store?.Dispose();
+            throw;
+        }
+    }
+
     private static IAlertSink OpenSink(string format, string? path, TextWriter stdout)
     {
+        if (format == "bulk")
+        {
+            return new ElasticBulkAlertSink(path is null ? Console.OpenStandardOutput() : File.Create(path), ownsStream: path is not null);
+        }
         if (format == "ndjson")
         {
             var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);

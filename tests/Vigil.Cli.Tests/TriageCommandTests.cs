@@ -120,7 +120,40 @@ public sealed class TriageCommandTests
         var doc = JsonNode.Parse(r.Stdout)!;
         Assert.Equal($"/proc/{pid}/root", doc["root"]!.GetValue<string>());
         Assert.Equal(["curl", "socat"], doc["added"]!["packages"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()));
+
+        // The same container seen through an alert: `alerts show --triage` follows the alert's container.id.
+        var store = Path.Combine(CliRunner.TempDir(), "alerts.db");
+        var events = Path.Combine(Path.GetDirectoryName(store)!, "events.ndjson");
+        File.WriteAllText(events, AptGetCurlEvent().Replace("377d0992d21e0f3973baf9167f7a35718f63cf9940eb102fb8ef1d4ab6539065", container.Id, StringComparison.Ordinal) + "\n");
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", events + ".alerts", events).ExitCode);
+        var uuid = JsonNode.Parse(File.ReadAllLines(events + ".alerts").Single())!["kibana.alert.uuid"]!.GetValue<string>();
+        var shown = CliRunner.Run("alerts", "show", "--store", store, uuid, "--triage");
+        Assert.True(shown.ExitCode == 0, shown.Stderr);
+        Assert.Contains("Package triage", shown.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"container {container.Id[..12]}, pid {pid}", shown.Stderr, StringComparison.Ordinal);
+        Assert.Contains("socat", shown.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AlertsShowTriage_ContainerGone_SaysSoAndExitsOne()
+    {
+        var dir = CliRunner.TempDir();
+        var store = Path.Combine(dir, "alerts.db");
+        var events = Path.Combine(dir, "events.ndjson");
+        File.WriteAllText(events, AptGetCurlEvent() + "\n");
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", events + ".alerts", events).ExitCode);
+        var uuid = JsonNode.Parse(File.ReadAllLines(events + ".alerts").Single())!["kibana.alert.uuid"]!.GetValue<string>();
+        var r = CliRunner.Run("alerts", "show", "--store", store, uuid, "--triage");
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("Alert " + uuid, r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Package triage", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("vigil triage: ", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("377d0992d21e", r.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>The sample's last true positive (`apt-get install curl` in container 377d0992d21e…).</summary>
+    private static string AptGetCurlEvent() =>
+        File.ReadLines(Path.Combine(CliRunner.RepoRoot, "samples", "cloud_defend-process.ndjson")).Single(l => l.Contains("\"ev-0101\"", StringComparison.Ordinal));
 
     /// <summary>Runs only where a container can be simulated (root, cgroups, util-linux); otherwise skipped with the reason.</summary>
     private sealed class ContainerFactAttribute : FactAttribute

@@ -104,7 +104,11 @@ internal static class AlertsCommand
     {
         var store = StoreOption();
         var uuid = new Argument<string>("UUID") { Description = "The alert's kibana.alert.uuid, or a unique prefix of it." };
-        var command = new Command("show", "Show one alert: key facts, MITRE ATT&CK, process ancestry, false positives and the rule's investigation guide.") { store, uuid };
+        var triage = new Option<bool>("--triage")
+        {
+            Description = "Also list what the alert's container's package managers installed (vigil triage), when that container still runs on this host.",
+        };
+        var command = new Command("show", "Show one alert: key facts, MITRE ATT&CK, process ancestry, false positives and the rule's investigation guide.") { store, uuid, triage };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(store) ?? AlertStore.DefaultPath();
@@ -122,7 +126,7 @@ internal static class AlertsCommand
                 var ansi = terminal && Environment.GetEnvironmentVariable("NO_COLOR") is null;
                 var width = terminal ? Math.Clamp(Console.WindowWidth, 40, 120) : 100;
                 AlertDetailsWriter.Write(stdout, alert, rule, ansi, width);
-                return Program.Ok;
+                return parse.GetValue(triage) ? TriageCommand.RunForContainer(alert.ContainerId, stdout, stderr) : Program.Ok;
             });
         });
         return command;

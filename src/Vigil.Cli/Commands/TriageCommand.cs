@@ -41,45 +41,63 @@ internal static class TriageCommand
                 }
                 from = t;
             }
-            if (id is not null)
-            {
-                try
-                {
-                    var found = ContainerRoots.Find(id);
-                    stderr.WriteLine($"vigil triage: container {found.ContainerId[..12]}, pid {found.Pid}, root {found.Root}");
-                    path = found.Root;
-                }
-                catch (ContainerLookupException ex)
-                {
-                    stderr.WriteLine($"vigil triage: {ex.Message}");
-                    return Program.Errors;
-                }
-            }
-            TriageReport report;
+            return Execute(path, id, from, parse.GetValue(baseline), parse.GetValue(format) == "json", stdout, stderr);
+        });
+        return command;
+    }
+
+    /// <summary><c>vigil alerts show --triage</c>: triage the alert's container when it still runs on this host.</summary>
+    public static int RunForContainer(string? containerId, TextWriter stdout, TextWriter stderr)
+    {
+        stdout.WriteLine();
+        stdout.WriteLine("Package triage");
+        if (string.IsNullOrEmpty(containerId))
+        {
+            stderr.WriteLine("vigil triage: the alert has no container.id, so there is no container to triage");
+            return Program.Errors;
+        }
+        return Execute(null, containerId, null, null, json: false, stdout, stderr);
+    }
+
+    private static int Execute(string? path, string? id, DateTimeOffset? from, string? baseline, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        if (id is not null)
+        {
             try
             {
-                report = TriageRunner.Run(path!, new TriageOptions { Since = from, BaselineRoot = parse.GetValue(baseline) });
+                var found = ContainerRoots.Find(id);
+                stderr.WriteLine($"vigil triage: container {found.ContainerId[..12]}, pid {found.Pid}, root {found.Root}");
+                path = found.Root;
             }
-            catch (DirectoryNotFoundException ex)
+            catch (ContainerLookupException ex)
             {
                 stderr.WriteLine($"vigil triage: {ex.Message}");
                 return Program.Errors;
             }
-            if (parse.GetValue(format) == "json")
-            {
-                stdout.Write(ReportWriter.ToJson(report));
-            }
-            else
-            {
-                ReportWriter.WriteTable(report, stdout);
-            }
-            foreach (var w in report.Warnings)
-            {
-                stderr.WriteLine(w.ToString());
-            }
-            stderr.WriteLine($"vigil triage: {report.Events.Count} events, {report.Packages.Count} packages, {report.Added.Count} added, {report.Warnings.Count} warnings");
-            return report.Warnings.Count > 0 ? Program.Errors : Program.Ok;
-        });
-        return command;
+        }
+        TriageReport report;
+        try
+        {
+            report = TriageRunner.Run(path!, new TriageOptions { Since = from, BaselineRoot = baseline });
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            stderr.WriteLine($"vigil triage: {ex.Message}");
+            return Program.Errors;
+        }
+        if (json)
+        {
+            stdout.Write(ReportWriter.ToJson(report));
+        }
+        else
+        {
+            ReportWriter.WriteTable(report, stdout);
+        }
+        foreach (var w in report.Warnings)
+        {
+            stderr.WriteLine(w.ToString());
+        }
+        stderr.WriteLine($"vigil triage: {report.Events.Count} events, {report.Packages.Count} packages, {report.Added.Count} added, {report.Warnings.Count} warnings");
+        return report.Warnings.Count > 0 ? Program.Errors : Program.Ok;
     }
 }

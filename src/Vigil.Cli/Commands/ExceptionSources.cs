@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Vigil.Detection;
 using Vigil.Rules;
 
@@ -9,6 +10,14 @@ namespace Vigil.Cli.Commands;
 /// </summary>
 internal static class ExceptionSources
 {
+    /// <summary>The <c>--exceptions</c> option shared by <c>scan</c> and <c>watch</c>.</summary>
+    public static Option<string[]> CreateOption() => new("--exceptions")
+    {
+        Description = "Exception list file (Kibana export NDJSON/JSON, or detection-rules TOML) or folder of them (repeatable). An 'exceptions' folder beside a --rules folder is loaded too.",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     public static ExceptionSet Load(IReadOnlyList<string>? exceptionPaths, IReadOnlyList<string>? rulePaths, TextWriter stderr)
     {
         var paths = new List<string>(exceptionPaths ?? []);

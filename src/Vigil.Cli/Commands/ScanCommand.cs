@@ -30,12 +30,7 @@ internal static class ScanCommand
             Description = "NDJSON event files (.gz accepted); '-' reads standard input.",
             Arity = ArgumentArity.OneOrMore,
         };
-        var exceptions = new Option<string[]>("--exceptions")
-        {
-            Description = "Exception list file (Kibana export NDJSON/JSON, or detection-rules TOML) or folder of them (repeatable). An 'exceptions' folder beside a --rules folder is loaded too.",
-            Arity = ArgumentArity.OneOrMore,
-            AllowMultipleArgumentsPerToken = false,
-        };
+        var exceptions = ExceptionSources.CreateOption();
         var replay = new ReplaySettings();
         var command = new Command("scan", "Run detection rules over NDJSON process events and print alerts.")
         {

@@ -57,16 +57,20 @@ internal static class SensorCommand
         };
         var format = new Option<string?>("--format") { Description = "Output format: table (default on a terminal) or ndjson." };
         format.AcceptOnlyFromAmong("table", "ndjson");
+        var exceptions = ExceptionSources.CreateOption();
         var command = new Command("watch", "Run the sensor and the detection engine together and print alerts as they happen.")
         {
-            rules, format,
+            rules, format, exceptions,
         };
         var storeOptions = new StoreOptions();
         storeOptions.AddTo(command);
         command.SetAction((parse, ct) =>
         {
             var loaded = RuleSources.Load(parse.GetValue(rules), stderr);
-            var detector = new LiveDetector(loaded.Rules.Select(r => r.Rule));
+            // Exceptions that fail to load are reported and skipped: a watcher starts with what was accepted.
+            var exceptionSet = ExceptionSources.Load(parse.GetValue(exceptions), parse.GetValue(rules), stderr);
+            var detector = new LiveDetector(loaded.Rules.Select(r => r.Rule), new DetectionOptions { Exceptions = exceptionSet });
+            ExceptionSources.Report(exceptionSet, detector.Engine, loaded.Rules.Select(r => r.Rule), stderr);
             if (detector.Engine.Rules.Count + detector.Engine.SequenceRules.Count == 0)
             {
                 stderr.WriteLine("vigil watch: no executable rules loaded.");
@@ -144,6 +148,7 @@ internal static class SensorCommand
                 stderr.WriteLine($"vigil watch: alert store {storeError.Message}; stopped");
             }
             stderr.WriteLine($"vigil watch: {detector.Events} events, {alertCount} alerts{(store is null ? string.Empty : "; " + StoreOptions.Summary(store))}; {Describe(sensor.Stats)}");
+            ExceptionSources.ReportExcepted(detector.Engine, stderr);
             sensor.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return Task.FromResult(storeError is null ? Program.Ok : Program.Errors);
         });

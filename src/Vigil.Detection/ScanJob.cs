@@ -44,6 +44,9 @@ public sealed record ScanOptions
 
     /// <summary>Where spill files go (default: the system temporary directory).</summary>
     public string? TempDirectory { get; init; }
+
+    /// <summary>Speed-ups (all on by default); <see cref="ScanOptimizations.None"/> runs the plain evaluator.</summary>
+    public ScanOptimizations Optimizations { get; init; } = new();
 }
 
 /// <summary>

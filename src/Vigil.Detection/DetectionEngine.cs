@@ -39,6 +39,7 @@ public sealed class DetectionEngine
     private readonly FieldRef _dsType;
     private readonly FieldRef _dsDataset;
     private readonly FieldRef _dsNamespace;
+    private readonly FieldRef _category;
     private readonly List<ActiveRule> _rules = [];
     private readonly List<ActiveRule> _sequenceRules = [];
     private readonly List<SkippedRule> _skipped = [];
@@ -62,6 +63,7 @@ public sealed class DetectionEngine
         _dsType = Fields.Get("data_stream.type");
         _dsDataset = Fields.Get("data_stream.dataset");
         _dsNamespace = Fields.Get("data_stream.namespace");
+        _category = Fields.Get("event.category");
         foreach (var rule in rules)
         {
             Add(rule);
@@ -173,18 +175,58 @@ public sealed class DetectionEngine
     /// Runs every applicable event rule on <paramref name="e"/>, appending alerts to <paramref name="alerts"/>. Alerts carry
     /// <paramref name="execution"/> (a new one per call when null).
     /// </summary>
-    public void Process(EventRecord e, ICollection<Alert> alerts, RuleExecution? execution = null)
+    public void Process(EventRecord e, ICollection<Alert> alerts, RuleExecution? execution = null) => Process(e, alerts, execution, categoryRouting: false);
+
+    /// <summary>
+    /// As <see cref="Process(EventRecord, ICollection{Alert}, RuleExecution?)"/>; with <paramref name="categoryRouting"/>,
+    /// an event with one <c>event.category</c> meets only the rules of that category (and those of any category), in the
+    /// same order, so the alerts are the same.
+    /// </summary>
+    internal void Process(EventRecord e, ICollection<Alert> alerts, RuleExecution? execution, bool categoryRouting)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(alerts);
         var index = ResolveIndex(e);
-        foreach (var rule in RulesFor(index))
+        var rules = RulesFor(index);
+        if (categoryRouting && e.Get(_category) is { Kind: EqlValueKind.String } category)
+        {
+            rules = ForCategory(rules, index, category.AsString);
+        }
+        else if (categoryRouting && e.Get(_category) is { Kind: EqlValueKind.Array } many && many.AsArray.Length == 1 && many.AsArray[0].Kind == EqlValueKind.String)
+        {
+            rules = ForCategory(rules, index, many.AsArray[0].AsString);
+        }
+        foreach (var rule in rules)
         {
             if (rule.Query.Matches(e))
             {
                 alerts.Add(AlertBuilder.Build(rule, e, index, _options, execution ?? RuleExecution.Start(_options.Time, _options.ExecutionType)));
             }
         }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string?, string), ActiveRule[]> _byCategory = new();
+
+    /// <summary>
+    /// The rules (of an index's list) that can match an event of one category: those whose query names that category or
+    /// any, plus those reading the category from another field (they are not routed).
+    /// </summary>
+    private ActiveRule[] ForCategory(ActiveRule[] rules, string? index, string category)
+    {
+        if (_byCategory.TryGetValue((index, category), out var cached))
+        {
+            return cached;
+        }
+        var routed = rules.Where(r => r.Query.Categories is null
+            || !string.Equals(r.Rule.EffectiveEventCategoryField, "event.category", StringComparison.Ordinal)
+            || r.Query.Categories.Contains(category)).ToArray();
+        // Bound the cache: categories and index names come from input data.
+        if (_byCategory.Count > 10_000)
+        {
+            _byCategory.Clear();
+        }
+        _byCategory[(index, category)] = routed;
+        return routed;
     }
 
     /// <summary>Builds the alerts of one sequence or sample result: the shell first, then one building block per event.</summary>

@@ -115,8 +115,33 @@ public sealed class ScanJob
             }
         }
 
+        var fast = options.Optimizations;
+        var useFast = fast != ScanOptimizations.None;
+        var prefilter = fast.LiteralPrefilter
+            ? LinePrefilter.Create(_engine.Rules.Concat(_engine.SequenceRules).Select(r => r.Query).ToList())
+            : null;
+
         IEnumerable<EventRecord> FirstPass(List<ActiveRule>? group)
         {
+            if (useFast)
+            {
+                // The sequence rules' needs are part of the prefilter, so a skipped line is never a candidate either.
+                var scan = new FastScan(_engine, reader, prefilter, group is null ? null : e => IsCandidate(group, e), execution, fast);
+                foreach (var input in inputList)
+                {
+                    foreach (var batch in scan.Run(input))
+                    {
+                        reader.Consume(batch.Lines);
+                        batch.Lines.Release();
+                        Emit(batch.Alerts);
+                        foreach (var e in batch.Candidates)
+                        {
+                            yield return e;
+                        }
+                    }
+                }
+                yield break;
+            }
             foreach (var input in inputList)
             {
                 foreach (var e in reader.ReadPath(input))

@@ -19,6 +19,10 @@ internal static class Program
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
             return 0;
         }
+        if (args.Length > 1 && args[0] == "breakdown")
+        {
+            return Breakdown.Run(args[1], args.Length > 2 ? args[2] : null);
+        }
         if (args.Length > 0 && args[0] == "sensor")
         {
             var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;

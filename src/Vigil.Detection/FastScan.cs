@@ -142,7 +142,6 @@ internal sealed class FastScan
     {
         public EqlValue[] Values { get; } = new EqlValue[slots];
 
-        public char[] Scratch = new char[4096];
     }
 
     private void Process(ScannedBatch batch, WorkerState state)
@@ -152,7 +151,7 @@ internal sealed class FastScan
         for (var i = 0; i < lines.Lines.Count; i++)
         {
             var (start, length, line, _) = lines.Lines[i];
-            if (_prefilter is not null && _prefilter.CannotMatch(lines.Buffer.AsSpan(start, length), ref state.Scratch))
+            if (_prefilter is not null && _prefilter.CannotMatch(lines.Buffer.AsSpan(start, length)))
             {
                 lines.Events++;
                 continue;

@@ -44,6 +44,7 @@ public sealed class DetectionEngine
     private readonly List<ActiveRule> _sequenceRules = [];
     private readonly List<SkippedRule> _skipped = [];
     private readonly Dictionary<string, Routing> _byIndex = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Routing> _byIndexShared = new(StringComparer.Ordinal);
 
     /// <summary>The rules that read one index: computed once per index name, since pattern matching is costly.</summary>
     private sealed record Routing(ActiveRule[] EventRules, HashSet<ActiveRule> SequenceRules);
@@ -153,6 +154,11 @@ public sealed class DetectionEngine
 
     private Routing RoutingFor(string index)
     {
+        // Lock-free for the common case: parallel scans ask for every event.
+        if (_byIndexShared.TryGetValue(index, out var known))
+        {
+            return known;
+        }
         lock (_gate)
         {
             if (!_byIndex.TryGetValue(index, out var routing))
@@ -166,6 +172,11 @@ public sealed class DetectionEngine
                     _byIndex.Clear();
                 }
                 _byIndex[index] = routing;
+                if (_byIndexShared.Count > 10_000)
+                {
+                    _byIndexShared.Clear();
+                }
+                _byIndexShared[index] = routing;
             }
             return routing;
         }

@@ -207,7 +207,9 @@ public sealed class CompiledQuery
         }
         var category = e.Category;
         var field = CategoryField;
-        return ev => Compiler.AnyItem(ev.Get(field), x => x.Kind == EqlValueKind.String && string.Equals(x.AsString, category, StringComparison.Ordinal))
+        // Built once: a lambda created inside the filter would allocate on every event.
+        Func<EqlValue, bool> isCategory = x => x.Kind == EqlValueKind.String && string.Equals(x.AsString, category, StringComparison.Ordinal);
+        return ev => Compiler.AnyItem(ev.Get(field), isCategory)
             && condition(ev);
     }
 

@@ -63,6 +63,91 @@ public sealed class EventRecord : IEqlEvent
         _values = values;
     }
 
+    /// <summary>Writes the slots that hold a value, and the values (see <see cref="ReadValues"/>).</summary>
+    internal void WriteValues(BinaryWriter writer)
+    {
+        var count = 0;
+        foreach (var v in _values)
+        {
+            count += v.IsNull ? 0 : 1;
+        }
+        writer.Write(count);
+        for (var i = 0; i < _values.Length; i++)
+        {
+            if (!_values[i].IsNull)
+            {
+                writer.Write(_slots is null ? i : _slots[i]);
+                WriteValue(writer, _values[i]);
+            }
+        }
+    }
+
+    /// <summary>Reads an event written as its raw bytes followed by <see cref="WriteValues"/>: compact, no parsing.</summary>
+    internal static EventRecord ReadValues(BinaryReader reader, byte[] raw, string source, long line, string? defaultIndex)
+    {
+        var count = reader.ReadInt32();
+        var slots = new int[count];
+        var values = new EqlValue[count];
+        for (var i = 0; i < count; i++)
+        {
+            slots[i] = reader.ReadInt32();
+            values[i] = ReadValue(reader);
+        }
+        return new EventRecord(raw, source, line, values, defaultIndex) { _slots = slots };
+    }
+
+    private static void WriteValue(BinaryWriter writer, EqlValue v)
+    {
+        writer.Write((byte)v.Kind);
+        switch (v.Kind)
+        {
+            case EqlValueKind.Boolean:
+                writer.Write(v.AsBoolean);
+                break;
+            case EqlValueKind.Long:
+                writer.Write(v.AsLong);
+                break;
+            case EqlValueKind.Double:
+                writer.Write(v.AsDouble);
+                break;
+            case EqlValueKind.String:
+                writer.Write(v.AsString);
+                break;
+            case EqlValueKind.Array:
+                writer.Write(v.AsArray.Length);
+                foreach (var item in v.AsArray)
+                {
+                    WriteValue(writer, item);
+                }
+                break;
+        }
+    }
+
+    private static EqlValue ReadValue(BinaryReader reader)
+    {
+        var kind = (EqlValueKind)reader.ReadByte();
+        switch (kind)
+        {
+            case EqlValueKind.Boolean:
+                return EqlValue.From(reader.ReadBoolean());
+            case EqlValueKind.Long:
+                return EqlValue.From(reader.ReadInt64());
+            case EqlValueKind.Double:
+                return EqlValue.From(reader.ReadDouble());
+            case EqlValueKind.String:
+                return EqlValue.From(reader.ReadString());
+            case EqlValueKind.Array:
+                var items = new EqlValue[reader.ReadInt32()];
+                for (var i = 0; i < items.Length; i++)
+                {
+                    items[i] = ReadValue(reader);
+                }
+                return EqlValue.FromArray(items);
+            default:
+                return EqlValue.Null;
+        }
+    }
+
     /// <summary>True once the event no longer borrows pooled memory.</summary>
     internal bool IsOwned { get; private set; } = true;
 

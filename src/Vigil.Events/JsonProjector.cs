@@ -199,6 +199,10 @@ internal static class JsonProjector
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
+                if (!reader.ValueIsEscaped && !reader.HasValueSequence && reader.ValueSpan.Length <= StringCache.MaxLength)
+                {
+                    return EqlValue.From(StringCache.Get(reader.ValueSpan) ?? LenientJson.GetString(ref reader));
+                }
                 return EqlValue.From(LenientJson.GetString(ref reader));
             case JsonTokenType.Number:
                 if (reader.TryGetInt64(out var l))

@@ -47,7 +47,11 @@ public sealed class DetectionEngine
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Routing> _byIndexShared = new(StringComparer.Ordinal);
 
     /// <summary>The rules that read one index: computed once per index name, since pattern matching is costly.</summary>
-    private sealed record Routing(ActiveRule[] EventRules, HashSet<ActiveRule> SequenceRules);
+    private sealed record Routing(ActiveRule[] EventRules, HashSet<ActiveRule> SequenceRules)
+    {
+        /// <summary>The fields these rules read (built on first use).</summary>
+        public FieldProjection? Projection { get; set; }
+    }
     private readonly Lock _gate = new();
 
     /// <summary>Compiles the event-query rules among <paramref name="rules"/>; the others are listed in <see cref="Skipped"/>.</summary>
@@ -149,6 +153,30 @@ public sealed class DetectionEngine
     /// <summary>Whether <paramref name="rule"/> reads the index <paramref name="index"/> (null: no index information, so yes).</summary>
     public bool ReadsIndex(ActiveRule rule, string? index) =>
         index is null || RoutingFor(index) is var routing && (routing.SequenceRules.Contains(rule) || Array.IndexOf(routing.EventRules, rule) >= 0);
+
+    /// <summary>
+    /// The fields an event of <paramref name="index"/> must carry: those of the rules that read that index, and the fields
+    /// that route events. Null index: every rule's fields (<see cref="Projection"/>).
+    /// </summary>
+    internal FieldProjection ProjectionFor(string? index)
+    {
+        if (index is null)
+        {
+            return Projection;
+        }
+        var routing = RoutingFor(index);
+        if (routing.Projection is { } known)
+        {
+            return known;
+        }
+        var fields = MetaFields.Append("event.category").Select(Fields.Get)
+            .Concat(routing.EventRules.Concat(routing.SequenceRules).SelectMany(r => r.Query.Fields))
+            .Distinct()
+            .ToList();
+        var projection = new FieldProjection(Fields, fields);
+        routing.Projection = projection;
+        return projection;
+    }
 
     private ActiveRule[] RulesFor(string? index) => index is null ? [.. _rules] : RoutingFor(index).EventRules;
 

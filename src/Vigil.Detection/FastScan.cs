@@ -49,7 +49,7 @@ internal sealed class FastScan
     {
         if (_options.Parallelism <= 1)
         {
-            var state = new WorkerState(_engine.Projection.SlotCount);
+            var state = new WorkerState(_engine.Projection.SlotCount, _engine.Projection);
             foreach (var lines in _reader.ReadBatches(input))
             {
                 var batch = new ScannedBatch(lines);
@@ -90,7 +90,7 @@ internal sealed class FastScan
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var threads = Enumerable.Range(0, workers).Select(_ => Task.Factory.StartNew(() =>
         {
-            var state = new WorkerState(_engine.Projection.SlotCount);
+            var state = new WorkerState(_engine.Projection.SlotCount, _engine.Projection);
             foreach (var batch in work.GetConsumingEnumerable())
             {
                 try
@@ -138,10 +138,12 @@ internal sealed class FastScan
         }
     }
 
-    private sealed class WorkerState(int slots)
+    private sealed class WorkerState(int slots, FieldProjection projection)
     {
         public EqlValue[] Values { get; } = new EqlValue[slots];
 
+        /// <summary>The projection of the last event's index: consecutive events nearly always share it.</summary>
+        public FieldProjection Projection { get; set; } = projection;
     }
 
     private void Process(ScannedBatch batch, WorkerState state)
@@ -156,12 +158,24 @@ internal sealed class FastScan
                 lines.Events++;
                 continue;
             }
-            if (!_reader.TryParse(lines, i, values, out var raw))
+            var projection = _options.IndexProjection ? state.Projection : _engine.Projection;
+            if (!_reader.TryParse(lines, i, values, projection, out var raw))
             {
                 Array.Clear(values);
                 continue;
             }
             var e = EventRecord.Borrowed(raw, lines.Source, line, values, _reader.DefaultIndex);
+            if (_options.IndexProjection)
+            {
+                var wanted = _engine.ProjectionFor(_engine.ResolveIndex(e));
+                if (!ReferenceEquals(wanted, projection))
+                {
+                    // The routing fields are in every projection, so the index read with the guess is the event's index.
+                    Array.Clear(values);
+                    JsonProjector.Project(raw.Span, wanted, values);
+                    state.Projection = wanted;
+                }
+            }
             var before = batch.Alerts.Count;
             _engine.Process(e, batch.Alerts, _execution, _options.CategoryRouting);
             var keep = _isCandidate is not null && _isCandidate(e);

@@ -7,7 +7,7 @@ namespace Vigil.Detection;
 public sealed record ScanOptimizations
 {
     /// <summary>The plain evaluator: no optimisation at all.</summary>
-    public static ScanOptimizations None { get; } = new() { LiteralPrefilter = false, Parallelism = 1, CompactCandidates = false, CategoryRouting = false };
+    public static ScanOptimizations None { get; } = new() { LiteralPrefilter = false, Parallelism = 1, CompactCandidates = false, CategoryRouting = false, IndexProjection = false };
 
     /// <summary>
     /// Skip lines that contain none of the literals some rule requires (see <c>LinePrefilter</c>): such a line cannot match any
@@ -20,6 +20,12 @@ public sealed record ScanOptimizations
 
     /// <summary>Events kept for sequence rules hold only the fields they carry (not one slot per field of every rule).</summary>
     public bool CompactCandidates { get; init; } = true;
+
+    /// <summary>
+    /// Each event is projected with the fields of the rules that read its index only (guessed from the previous event's
+    /// index and projected again when the guess was wrong), instead of every field of every loaded rule.
+    /// </summary>
+    public bool IndexProjection { get; init; } = true;
 
     /// <summary>Event rules are routed by <c>event.category</c> as well as by index, so an event meets only rules of its category.</summary>
     public bool CategoryRouting { get; init; } = true;

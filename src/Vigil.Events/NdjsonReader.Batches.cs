@@ -206,7 +206,11 @@ public sealed partial class NdjsonReader
     /// Parses one line of a block into <paramref name="values"/> (all null on entry), without touching the reader's
     /// counters: the result is recorded in the block. Returns false for blank and bad lines.
     /// </summary>
-    internal bool TryParse(LineBatch batch, int index, EqlValue[] values, out ReadOnlyMemory<byte> raw)
+    internal bool TryParse(LineBatch batch, int index, EqlValue[] values, out ReadOnlyMemory<byte> raw) =>
+        TryParse(batch, index, values, _projection, out raw);
+
+    /// <summary>As <see cref="TryParse(LineBatch, int, EqlValue[], out ReadOnlyMemory{byte})"/>, with another projection of the same field table.</summary>
+    internal bool TryParse(LineBatch batch, int index, EqlValue[] values, FieldProjection projection, out ReadOnlyMemory<byte> raw)
     {
         var (start, length, line, unterminated) = batch.Lines[index];
         var memory = batch.Buffer.AsMemory(start, length);
@@ -233,7 +237,7 @@ public sealed partial class NdjsonReader
         }
         try
         {
-            JsonProjector.Project(bytes, _projection, values);
+            JsonProjector.Project(bytes, projection, values);
             batch.Events++;
             return true;
         }

@@ -64,7 +64,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
 
     public void Dispose() => File.Delete(_input);
 
-    public static TheoryData<string> Configurations() => ["prefilter", "parallel", "compact", "category", "all", "all-4-threads"];
+    public static TheoryData<string> Configurations() => ["prefilter", "parallel", "compact", "category", "index-projection", "all", "all-4-threads"];
 
     private static ScanOptimizations Configure(string name) => name switch
     {
@@ -72,6 +72,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
         "parallel" => ScanOptimizations.None with { Parallelism = 2 },
         "compact" => ScanOptimizations.None with { CompactCandidates = true },
         "category" => ScanOptimizations.None with { CategoryRouting = true },
+        "index-projection" => ScanOptimizations.None with { IndexProjection = true },
         "all" => new ScanOptimizations { Parallelism = 2 },
         "all-4-threads" => new ScanOptimizations { Parallelism = 4 },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),

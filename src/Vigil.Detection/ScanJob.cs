@@ -37,8 +37,8 @@ public sealed record ScanOptions
     public string? DefaultIndex { get; init; }
 
     /// <summary>Events kept in memory while ordering them for sequence rules; beyond it sorted runs spill to temporary files.</summary>
-    /// <remarks>20,000 events of about 2 KiB keep the working set under 200 MB even with the whole public corpus loaded.</remarks>
-    public int MaxEventsInMemory { get; init; } = 20_000;
+    /// <remarks>Events kept with the whole public corpus loaded take about 8 KB each (raw line, values, strings): 10,000 keep the ordering buffer near 80 MB.</remarks>
+    public int MaxEventsInMemory { get; init; } = 10_000;
 
     /// <summary>Partial sequences kept per stage and rule; beyond it the oldest are evicted and counted.</summary>
     public int MaxPendingSequencesPerStage { get; init; } = 100_000;

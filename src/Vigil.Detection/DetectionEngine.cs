@@ -178,6 +178,40 @@ public sealed class DetectionEngine
         return projection;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, FieldProjection> _unions = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The fields events of any of <paramref name="indexes"/> must carry (see <see cref="ProjectionFor(string?)"/>), so that a reader
+    /// of interleaved indexes (process and file events) projects each event once. Any null index means every field.
+    /// </summary>
+    internal FieldProjection ProjectionFor(IReadOnlyCollection<string?> indexes)
+    {
+        if (indexes.Any(i => i is null))
+        {
+            return Projection;
+        }
+        if (indexes.Count == 1)
+        {
+            return ProjectionFor(indexes.First());
+        }
+        var key = string.Join('\n', indexes.Order(StringComparer.Ordinal));
+        if (_unions.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+        var fields = MetaFields.Append("event.category").Select(Fields.Get)
+            .Concat(indexes.Select(i => RoutingFor(i!)).SelectMany(r => r.EventRules.Concat(r.SequenceRules)).SelectMany(r => r.Query.Fields))
+            .Distinct()
+            .ToList();
+        var projection = new FieldProjection(Fields, fields);
+        if (_unions.Count > 1_000)
+        {
+            _unions.Clear();
+        }
+        _unions[key] = projection;
+        return projection;
+    }
+
     private ActiveRule[] RulesFor(string? index) => index is null ? [.. _rules] : RoutingFor(index).EventRules;
 
     private Routing RoutingFor(string index)

@@ -142,8 +142,10 @@ internal sealed class FastScan
     {
         public EqlValue[] Values { get; } = new EqlValue[slots];
 
-        /// <summary>The projection of the last event's index: consecutive events nearly always share it.</summary>
+        /// <summary>The projection for every index seen so far: after the first few events, no event is projected twice.</summary>
         public FieldProjection Projection { get; set; } = projection;
+
+        public HashSet<string?> Indexes { get; } = [];
     }
 
     private void Process(ScannedBatch batch, WorkerState state)
@@ -165,16 +167,14 @@ internal sealed class FastScan
                 continue;
             }
             var e = EventRecord.Borrowed(raw, lines.Source, line, values, _reader.DefaultIndex);
-            if (_options.IndexProjection)
+            if (_options.IndexProjection && state.Indexes.Add(_engine.ResolveIndex(e)))
             {
-                var wanted = _engine.ProjectionFor(_engine.ResolveIndex(e));
-                if (!ReferenceEquals(wanted, projection))
-                {
-                    // The routing fields are in every projection, so the index read with the guess is the event's index.
-                    Array.Clear(values);
-                    JsonProjector.Project(raw.Span, wanted, values);
-                    state.Projection = wanted;
-                }
+                // A new index: widen the projection to its rules' fields and project this event again. The routing
+                // fields are in every projection, so the index read the first time is the event's index.
+                var wanted = _engine.ProjectionFor(state.Indexes);
+                Array.Clear(values);
+                JsonProjector.Project(raw.Span, wanted, values);
+                state.Projection = wanted;
             }
             var before = batch.Alerts.Count;
             _engine.Process(e, batch.Alerts, _execution, _options.CategoryRouting);

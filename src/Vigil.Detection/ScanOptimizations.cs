@@ -22,8 +22,8 @@ public sealed record ScanOptimizations
     public bool CompactCandidates { get; init; } = true;
 
     /// <summary>
-    /// Each event is projected with the fields of the rules that read its index only (guessed from the previous event's
-    /// index and projected again when the guess was wrong), instead of every field of every loaded rule.
+    /// Each event is projected with the fields of the rules that read the indexes seen so far (an event of a new index is
+    /// projected again with its rules' fields), instead of every field of every loaded rule.
     /// </summary>
     public bool IndexProjection { get; init; } = true;
 

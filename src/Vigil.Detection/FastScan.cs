@@ -70,7 +70,8 @@ internal sealed class FastScan
                 {
                     var batch = new ScannedBatch(lines);
                     ordered.Add(batch, stop.Token);
-                    work.Add(batch, stop.Token);
+                    // Never cancelled here: a block the consumer will wait for must reach a worker.
+                    work.Add(batch, CancellationToken.None);
                 }
             }
             catch (OperationCanceledException)
@@ -119,7 +120,7 @@ internal sealed class FastScan
                 if (batch.Error is { } error)
                 {
                     batch.Lines.Release();
-                    throw new AggregateException(error).Flatten().InnerExceptions[0];
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
                 }
                 yield return batch;
             }

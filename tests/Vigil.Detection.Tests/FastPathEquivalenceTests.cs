@@ -128,6 +128,35 @@ public sealed class FastPathEquivalenceTests : IDisposable
         Assert.False(filter.CannotMatch("not json at all"u8));
     }
 
+    [Fact]
+    public void ParallelScan_SinkFailure_StopsTheScanAndSurfacesTheError()
+    {
+        var job = new ScanJob(BuiltInRules.Load().Rules.Select(r => r.Rule));
+        var sink = new FailingSink();
+        var ex = Assert.Throws<IOException>(() => job.Run([_input], sink, _ => { }, new ScanOptions { Optimizations = new ScanOptimizations { Parallelism = 2 } }));
+        Assert.Equal("disk full", ex.Message);
+        Assert.Equal(1, sink.Calls);
+    }
+
+    private sealed class FailingSink : IAlertSink
+    {
+        public int Calls { get; private set; }
+
+        public void Write(Alert alert)
+        {
+            Calls++;
+            throw new IOException("disk full");
+        }
+
+        public void Flush()
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
     private sealed record Result(List<(string Id, string Rule, string Document)> Alerts, List<string> Errors, ScanSummary Summary);
 
     private Result Scan(IReadOnlyList<DetectionRule> rules, ScanOptimizations optimizations)

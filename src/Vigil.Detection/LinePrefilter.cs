@@ -25,11 +25,11 @@ internal sealed class LinePrefilter
         "event", "logs", "default", "cloud_defend", "x86_64", "container", "host", "user", "root",
     };
 
-    private readonly SearchValues<string>? _anchors;
+    private readonly SearchValues<string> _anchors;
     private readonly SearchValues<string>? _anchorsIgnoreCase;
     private readonly (SearchValues<string> Values, bool IgnoreCase)[][]? _rules;
 
-    private LinePrefilter(SearchValues<string>? anchors, SearchValues<string>? anchorsIgnoreCase, (SearchValues<string>, bool)[][]? rules)
+    private LinePrefilter(SearchValues<string> anchors, SearchValues<string>? anchorsIgnoreCase, (SearchValues<string>, bool)[][]? rules)
     {
         _anchors = anchors;
         _anchorsIgnoreCase = anchorsIgnoreCase;
@@ -57,11 +57,16 @@ internal sealed class LinePrefilter
         var rules = queries.Count > MaxRulesCheckedInFull ? null : queries
             .Select(q => q.RequiredLiterals.Select(s => (SearchValues.Create(s.Values.Select(Widen).ToArray(), s.IgnoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal), s.IgnoreCase)).ToArray())
             .ToArray();
+        // The escapes that can hide a literal are searched with the anchors: one pass over the line finds either.
+        anchors.UnionWith(Escapes);
         return new LinePrefilter(
-            anchors.Count > 0 ? SearchValues.Create(anchors.ToArray(), StringComparison.Ordinal) : null,
+            SearchValues.Create(anchors.ToArray(), StringComparison.Ordinal),
             anchorsIgnoreCase.Count > 0 ? SearchValues.Create(anchorsIgnoreCase.ToArray(), StringComparison.OrdinalIgnoreCase) : null,
             rules);
     }
+
+    private static readonly string[] Escapes = ["\\u", "\\/"];
+    private static readonly SearchValues<string> EscapeValues = SearchValues.Create(Escapes, StringComparison.Ordinal);
 
     /// <summary>A literal's UTF-8 bytes as chars, matching the widened line.</summary>
     private static string Widen(string literal) => Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(literal));
@@ -82,38 +87,22 @@ internal sealed class LinePrefilter
         {
             return false;
         }
-        var slash = line.IndexOf((byte)'\\');
-        while (slash >= 0)
-        {
-            if (slash + 1 < line.Length && line[slash + 1] is (byte)'u' or (byte)'/')
-            {
-                return false;
-            }
-            // Skip the escaped character itself (it may be a backslash).
-            var next = slash + 2;
-            if (next >= line.Length)
-            {
-                break;
-            }
-            var rel = line[next..].IndexOf((byte)'\\');
-            slash = rel < 0 ? -1 : next + rel;
-        }
         if (scratch.Length < line.Length)
         {
             scratch = t_scratch = new char[Math.Max(line.Length, scratch.Length * 2)];
         }
         var chars = scratch.AsSpan(0, Encoding.Latin1.GetChars(line, scratch));
-        var ascii = Ascii.IsValid(line);
-        var hit = (_anchors is not null && chars.IndexOfAny(_anchors) >= 0)
-            || (_anchorsIgnoreCase is not null && (!ascii || chars.IndexOfAny(_anchorsIgnoreCase) >= 0));
+        var hit = chars.IndexOfAny(_anchors) >= 0
+            || (_anchorsIgnoreCase is not null && (!Ascii.IsValid(line) || chars.IndexOfAny(_anchorsIgnoreCase) >= 0));
         if (!hit)
         {
             return true;
         }
-        if (_rules is null)
+        if (_rules is null || chars.IndexOfAny(EscapeValues) >= 0)
         {
             return false;
         }
+        var ascii = Ascii.IsValid(line);
         foreach (var sets in _rules)
         {
             var all = true;

@@ -19,6 +19,23 @@ internal static class Program
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
             return 0;
         }
+        if (args.Length > 1 && args[0] == "load")
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                var loaded = Vigil.Rules.RuleLoader.Load(args.Skip(1).ToArray());
+                var loadSeconds = sw.Elapsed.TotalSeconds;
+                sw.Restart();
+                var engine = new DetectionEngine(loaded.Rules.Where(r => r.IsEql).Select(r => r.Rule));
+                Console.WriteLine($"load {loaded.Rules.Length} rule files: {loadSeconds:F2} s; compile {engine.Rules.Count + engine.SequenceRules.Count} EQL rules: {sw.Elapsed.TotalSeconds:F2} s");
+            }
+            return 0;
+        }
+        if (args.Length > 1 && args[0] == "breakdown")
+        {
+            return Breakdown.Run(args[1], args.Length > 2 ? args[2] : null);
+        }
         if (args.Length > 0 && args[0] == "sensor")
         {
             var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;

@@ -28,6 +28,8 @@ internal static class Program
         root.Subcommands.Add(EqlCommand.Create(stdout, stderr));
         root.Subcommands.Add(ConformanceCommand.Create(stdout, stderr));
         root.Subcommands.Add(TriageCommand.Create(stdout, stderr));
+        root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
+        root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

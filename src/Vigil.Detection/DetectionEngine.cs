@@ -42,13 +42,19 @@ public sealed class DetectionEngine
     private readonly FieldRef _dsType;
     private readonly FieldRef _dsDataset;
     private readonly FieldRef _dsNamespace;
+    private readonly FieldRef _category;
     private readonly List<ActiveRule> _rules = [];
     private readonly List<ActiveRule> _sequenceRules = [];
     private readonly List<SkippedRule> _skipped = [];
     private readonly Dictionary<string, Routing> _byIndex = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Routing> _byIndexShared = new(StringComparer.Ordinal);
 
     /// <summary>The rules that read one index: computed once per index name, since pattern matching is costly.</summary>
-    private sealed record Routing(ActiveRule[] EventRules, HashSet<ActiveRule> SequenceRules);
+    private sealed record Routing(ActiveRule[] EventRules, HashSet<ActiveRule> SequenceRules)
+    {
+        /// <summary>The fields these rules read (built on first use).</summary>
+        public FieldProjection? Projection { get; set; }
+    }
     private readonly Lock _gate = new();
 
     /// <summary>Compiles the event-query rules among <paramref name="rules"/>; the others are listed in <see cref="Skipped"/>.</summary>
@@ -65,6 +71,7 @@ public sealed class DetectionEngine
         _dsType = Fields.Get("data_stream.type");
         _dsDataset = Fields.Get("data_stream.dataset");
         _dsNamespace = Fields.Get("data_stream.namespace");
+        _category = Fields.Get("event.category");
         foreach (var rule in rules)
         {
             Add(rule);
@@ -155,11 +162,74 @@ public sealed class DetectionEngine
     public bool ReadsIndex(ActiveRule rule, string? index) =>
         index is null || RoutingFor(index) is var routing && (routing.SequenceRules.Contains(rule) || Array.IndexOf(routing.EventRules, rule) >= 0);
 
+    /// <summary>
+    /// The fields an event of <paramref name="index"/> must carry: those of the rules that read that index, and the fields
+    /// that route events. Null index: every rule's fields (<see cref="Projection"/>).
+    /// </summary>
+    internal FieldProjection ProjectionFor(string? index)
+    {
+        if (index is null)
+        {
+            return Projection;
+        }
+        var routing = RoutingFor(index);
+        if (routing.Projection is { } known)
+        {
+            return known;
+        }
+        var fields = MetaFields.Append("event.category").Select(Fields.Get)
+            .Concat(routing.EventRules.Concat(routing.SequenceRules).SelectMany(r => r.Query.Fields))
+            .Distinct()
+            .ToList();
+        var projection = new FieldProjection(Fields, fields);
+        routing.Projection = projection;
+        return projection;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, FieldProjection> _unions = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The fields events of any of <paramref name="indexes"/> must carry (see <see cref="ProjectionFor(string?)"/>), so that a reader
+    /// of interleaved indexes (process and file events) projects each event once. Any null index means every field.
+    /// </summary>
+    internal FieldProjection ProjectionFor(IReadOnlyCollection<string?> indexes)
+    {
+        if (indexes.Any(i => i is null))
+        {
+            return Projection;
+        }
+        if (indexes.Count == 1)
+        {
+            return ProjectionFor(indexes.First());
+        }
+        var key = string.Join('\n', indexes.Order(StringComparer.Ordinal));
+        if (_unions.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+        var fields = MetaFields.Append("event.category").Select(Fields.Get)
+            .Concat(indexes.Select(i => RoutingFor(i!)).SelectMany(r => r.EventRules.Concat(r.SequenceRules)).SelectMany(r => r.Query.Fields))
+            .Distinct()
+            .ToList();
+        var projection = new FieldProjection(Fields, fields);
+        if (_unions.Count > 1_000)
+        {
+            _unions.Clear();
+        }
+        _unions[key] = projection;
+        return projection;
+    }
+
     /// <summary>The event rules that read <paramref name="index"/>.</summary>
     internal ActiveRule[] RulesFor(string? index) => index is null ? [.. _rules] : RoutingFor(index).EventRules;
 
     private Routing RoutingFor(string index)
     {
+        // Lock-free for the common case: parallel scans ask for every event.
+        if (_byIndexShared.TryGetValue(index, out var known))
+        {
+            return known;
+        }
         lock (_gate)
         {
             if (!_byIndex.TryGetValue(index, out var routing))
@@ -173,6 +243,11 @@ public sealed class DetectionEngine
                     _byIndex.Clear();
                 }
                 _byIndex[index] = routing;
+                if (_byIndexShared.Count > 10_000)
+                {
+                    _byIndexShared.Clear();
+                }
+                _byIndexShared[index] = routing;
             }
             return routing;
         }
@@ -182,18 +257,58 @@ public sealed class DetectionEngine
     /// Runs every applicable event rule on <paramref name="e"/>, appending alerts to <paramref name="alerts"/>. Alerts carry
     /// <paramref name="execution"/> (a new one per call when null).
     /// </summary>
-    public void Process(EventRecord e, ICollection<Alert> alerts, RuleExecution? execution = null)
+    public void Process(EventRecord e, ICollection<Alert> alerts, RuleExecution? execution = null) => Process(e, alerts, execution, categoryRouting: false);
+
+    /// <summary>
+    /// As <see cref="Process(EventRecord, ICollection{Alert}, RuleExecution?)"/>; with <paramref name="categoryRouting"/>,
+    /// an event with one <c>event.category</c> meets only the rules of that category (and those of any category), in the
+    /// same order, so the alerts are the same.
+    /// </summary>
+    internal void Process(EventRecord e, ICollection<Alert> alerts, RuleExecution? execution, bool categoryRouting)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(alerts);
         var index = ResolveIndex(e);
-        foreach (var rule in RulesFor(index))
+        var rules = RulesFor(index);
+        if (categoryRouting && e.Get(_category) is { Kind: EqlValueKind.String } category)
+        {
+            rules = ForCategory(rules, index, category.AsString);
+        }
+        else if (categoryRouting && e.Get(_category) is { Kind: EqlValueKind.Array } many && many.AsArray.Length == 1 && many.AsArray[0].Kind == EqlValueKind.String)
+        {
+            rules = ForCategory(rules, index, many.AsArray[0].AsString);
+        }
+        foreach (var rule in rules)
         {
             if (rule.Query.Matches(e) && !rule.IsExcepted(e))
             {
                 alerts.Add(AlertBuilder.Build(rule, e, index, _options, execution ?? RuleExecution.Start(_options.Time, _options.ExecutionType)));
             }
         }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string?, string), ActiveRule[]> _byCategory = new();
+
+    /// <summary>
+    /// The rules (of an index's list) that can match an event of one category: those whose query names that category or
+    /// any, plus those reading the category from another field (they are not routed).
+    /// </summary>
+    private ActiveRule[] ForCategory(ActiveRule[] rules, string? index, string category)
+    {
+        if (_byCategory.TryGetValue((index, category), out var cached))
+        {
+            return cached;
+        }
+        var routed = rules.Where(r => r.Query.Categories is null
+            || !string.Equals(r.Rule.EffectiveEventCategoryField, "event.category", StringComparison.Ordinal)
+            || r.Query.Categories.Contains(category)).ToArray();
+        // Bound the cache: categories and index names come from input data.
+        if (_byCategory.Count > 10_000)
+        {
+            _byCategory.Clear();
+        }
+        _byCategory[(index, category)] = routed;
+        return routed;
     }
 
     /// <summary>Builds the alerts of one sequence or sample result: the shell first, then one building block per event.</summary>

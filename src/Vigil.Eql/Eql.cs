@@ -115,6 +115,12 @@ public sealed class CompiledQuery
     /// <summary>The query text.</summary>
     public string Text => Syntax.Source;
 
+    /// <summary>
+    /// Literals the text of every event this query can match (or, for sequences and samples, take part in) must contain:
+    /// all of the sets, one literal of each. Empty when nothing certain is known (no skipping is then possible).
+    /// </summary>
+    public IReadOnlyList<LiteralAlternatives> RequiredLiterals { get; private set; } = [];
+
     internal FieldRef CategoryField { get; private set; } = null!;
 
     internal Predicate[] StageFilters { get; private set; } = [];
@@ -169,6 +175,13 @@ public sealed class CompiledQuery
             q.TiebreakerRef = options.TiebreakerField is null ? null : compiler.Field(options.TiebreakerField);
         }
         q.Fields = compiler.UsedFields.OrderBy(f => f.Slot).ToArray();
+        q.RequiredLiterals = node.Body switch
+        {
+            EventQuery e => LiteralRequirements.Of(e, true, options.TypeOf),
+            SequenceQuery s => LiteralRequirements.AnyOf(s.Stages.Append(s.Until).OfType<StageNode>().Select(st => LiteralRequirements.Of(st.Filter, true, options.TypeOf))),
+            SampleQuery s => LiteralRequirements.AnyOf(s.Stages.Select(st => LiteralRequirements.Of(st.Filter, true, options.TypeOf))),
+            _ => [],
+        };
         return q;
     }
 
@@ -194,7 +207,9 @@ public sealed class CompiledQuery
         }
         var category = e.Category;
         var field = CategoryField;
-        return ev => Compiler.AnyItem(ev.Get(field), x => x.Kind == EqlValueKind.String && string.Equals(x.AsString, category, StringComparison.Ordinal))
+        // Built once: a lambda created inside the filter would allocate on every event.
+        Func<EqlValue, bool> isCategory = x => x.Kind == EqlValueKind.String && string.Equals(x.AsString, category, StringComparison.Ordinal);
+        return ev => Compiler.AnyItem(ev.Get(field), isCategory)
             && condition(ev);
     }
 

@@ -9,16 +9,151 @@ namespace Vigil.Events;
 /// </summary>
 public sealed class EventRecord : IEqlEvent
 {
-    private readonly EqlValue[] _values;
+    private EqlValue[] _values;
+    // Compact form (see Detach): the slots that hold a value, ascending, and their values; _values is then empty.
+    private int[]? _slots;
+    private ReadOnlyMemory<byte> _raw;
 
-    internal EventRecord(byte[] raw, string source, long line, EqlValue[] values, string? defaultIndex)
+    internal EventRecord(ReadOnlyMemory<byte> raw, string source, long line, EqlValue[] values, string? defaultIndex)
     {
-        Raw = raw;
+        _raw = raw;
         Source = source;
         Line = line;
         _values = values;
         DefaultIndex = defaultIndex;
     }
+
+    /// <summary>
+    /// Makes the event own its bytes and values, for events that outlive the block they were read from (alerts, events kept
+    /// for sequences), since a fast reader lends both from pooled buffers. <paramref name="compact"/> keeps only the slots
+    /// that hold a value, which matters when thousands of rules give each event thousands of mostly empty slots.
+    /// </summary>
+    internal void Detach(bool compact)
+    {
+        if (IsOwned)
+        {
+            return;
+        }
+        _raw = _raw.ToArray();
+        IsOwned = true;
+        if (!compact)
+        {
+            _values = (EqlValue[])_values.Clone();
+            return;
+        }
+        var count = 0;
+        foreach (var v in _values)
+        {
+            if (!v.IsNull)
+            {
+                count++;
+            }
+        }
+        var slots = new int[count];
+        var values = new EqlValue[count];
+        for (int i = 0, j = 0; i < _values.Length; i++)
+        {
+            if (!_values[i].IsNull)
+            {
+                slots[j] = i;
+                values[j++] = _values[i];
+            }
+        }
+        _slots = slots;
+        _values = values;
+    }
+
+    /// <summary>Writes the slots that hold a value, and the values (see <see cref="ReadValues"/>).</summary>
+    internal void WriteValues(BinaryWriter writer)
+    {
+        var count = 0;
+        foreach (var v in _values)
+        {
+            count += v.IsNull ? 0 : 1;
+        }
+        writer.Write(count);
+        for (var i = 0; i < _values.Length; i++)
+        {
+            if (!_values[i].IsNull)
+            {
+                writer.Write(_slots is null ? i : _slots[i]);
+                WriteValue(writer, _values[i]);
+            }
+        }
+    }
+
+    /// <summary>Reads an event written as its raw bytes followed by <see cref="WriteValues"/>: compact, no parsing.</summary>
+    internal static EventRecord ReadValues(BinaryReader reader, byte[] raw, string source, long line, string? defaultIndex)
+    {
+        var count = reader.ReadInt32();
+        var slots = new int[count];
+        var values = new EqlValue[count];
+        for (var i = 0; i < count; i++)
+        {
+            slots[i] = reader.ReadInt32();
+            values[i] = ReadValue(reader);
+        }
+        return new EventRecord(raw, source, line, values, defaultIndex) { _slots = slots };
+    }
+
+    private static void WriteValue(BinaryWriter writer, EqlValue v)
+    {
+        writer.Write((byte)v.Kind);
+        switch (v.Kind)
+        {
+            case EqlValueKind.Boolean:
+                writer.Write(v.AsBoolean);
+                break;
+            case EqlValueKind.Long:
+                writer.Write(v.AsLong);
+                break;
+            case EqlValueKind.Double:
+                writer.Write(v.AsDouble);
+                break;
+            case EqlValueKind.String:
+                writer.Write(v.AsString);
+                break;
+            case EqlValueKind.Array:
+                writer.Write(v.AsArray.Length);
+                foreach (var item in v.AsArray)
+                {
+                    WriteValue(writer, item);
+                }
+                break;
+        }
+    }
+
+    private static EqlValue ReadValue(BinaryReader reader)
+    {
+        var kind = (EqlValueKind)reader.ReadByte();
+        switch (kind)
+        {
+            case EqlValueKind.Boolean:
+                return EqlValue.From(reader.ReadBoolean());
+            case EqlValueKind.Long:
+                return EqlValue.From(reader.ReadInt64());
+            case EqlValueKind.Double:
+                return EqlValue.From(reader.ReadDouble());
+            case EqlValueKind.String:
+                return EqlValue.From(reader.ReadString());
+            case EqlValueKind.Array:
+                var items = new EqlValue[reader.ReadInt32()];
+                for (var i = 0; i < items.Length; i++)
+                {
+                    items[i] = ReadValue(reader);
+                }
+                return EqlValue.FromArray(items);
+            default:
+                return EqlValue.Null;
+        }
+    }
+
+    /// <summary>True once the event no longer borrows pooled memory.</summary>
+    internal bool IsOwned { get; private set; } = true;
+
+    /// <summary>An event over borrowed bytes and values: valid only until the lender reuses them, unless detached.</summary>
+    internal static EventRecord Borrowed(ReadOnlyMemory<byte> raw, string source, long line, EqlValue[] values, string? defaultIndex) =>
+        new(raw, source, line, values, defaultIndex) { IsOwned = false };
 
     /// <summary>Creates an event from a JSON document, projecting the fields of <paramref name="projection"/>.</summary>
     public static EventRecord FromJson(ReadOnlySpan<byte> json, FieldProjection projection, string source = "<memory>", long line = 1, string? defaultIndex = null)
@@ -29,7 +164,7 @@ public sealed class EventRecord : IEqlEvent
     }
 
     /// <summary>The event's JSON as read.</summary>
-    public ReadOnlyMemory<byte> Raw { get; }
+    public ReadOnlyMemory<byte> Raw => _raw;
 
     /// <summary>File name (or <c>-</c> for stdin) the event was read from.</summary>
     public string Source { get; }
@@ -44,6 +179,11 @@ public sealed class EventRecord : IEqlEvent
     public EqlValue Get(FieldRef field)
     {
         ArgumentNullException.ThrowIfNull(field);
+        if (_slots is { } slots)
+        {
+            var i = Array.BinarySearch(slots, field.Slot);
+            return i >= 0 ? _values[i] : EqlValue.Null;
+        }
         return field.Slot < _values.Length ? _values[field.Slot] : EqlValue.Null;
     }
 

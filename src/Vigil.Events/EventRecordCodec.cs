@@ -10,9 +10,17 @@ namespace Vigil.Events;
 public sealed class EventRecordCodec : IEventSpillCodec<EventRecord>
 {
     private readonly FieldProjection _projection;
+    private readonly bool _storeValues;
 
     /// <summary>Creates a codec re-projecting with <paramref name="projection"/>.</summary>
     public EventRecordCodec(FieldProjection projection) => _projection = projection ?? throw new ArgumentNullException(nameof(projection));
+
+    /// <summary>
+    /// Creates a codec that, with <paramref name="storeValues"/>, also writes the projected values, so that reading back
+    /// costs no JSON parsing (spilled events are read back once more each, which re-projecting made as costly as the scan).
+    /// </summary>
+    public EventRecordCodec(FieldProjection projection, bool storeValues)
+        : this(projection) => _storeValues = storeValues;
 
     /// <inheritdoc />
     public void Write(EventRecord item, BinaryWriter writer)
@@ -25,6 +33,10 @@ public sealed class EventRecordCodec : IEventSpillCodec<EventRecord>
         writer.Write(item.DefaultIndex is not null);
         writer.Write(item.Raw.Length);
         writer.Write(item.Raw.Span);
+        if (_storeValues)
+        {
+            item.WriteValues(writer);
+        }
     }
 
     /// <inheritdoc />
@@ -37,6 +49,10 @@ public sealed class EventRecordCodec : IEventSpillCodec<EventRecord>
         var hasIndex = reader.ReadBoolean();
         var length = reader.ReadInt32();
         var raw = reader.ReadBytes(length);
+        if (_storeValues)
+        {
+            return EventRecord.ReadValues(reader, raw, source, line, hasIndex ? index : null);
+        }
         return EventRecord.FromJson(raw, _projection, source, line, hasIndex ? index : null);
     }
 }

@@ -34,12 +34,21 @@ public sealed class FieldProjection
 
     /// <summary>Builds the projection for every field currently registered in <paramref name="table"/>.</summary>
     public FieldProjection(FieldTable table)
+        : this(table, null)
+    {
+    }
+
+    /// <summary>
+    /// Builds a projection of only <paramref name="subset"/> (all of <paramref name="table"/> when null), keeping the table's
+    /// slot numbers, so that events read for one index carry just the fields of the rules that read that index.
+    /// </summary>
+    public FieldProjection(FieldTable table, IEnumerable<FieldRef>? subset)
     {
         ArgumentNullException.ThrowIfNull(table);
         Root = new Node();
         var fields = table.Fields;
         SlotCount = fields.Count;
-        foreach (var f in fields)
+        foreach (var f in subset ?? fields)
         {
             var node = Root;
             foreach (var seg in f.Path.Split('.'))

@@ -14,6 +14,13 @@ internal static class JsonProjector
     public static EqlValue[] Project(ReadOnlySpan<byte> json, FieldProjection projection)
     {
         var values = new EqlValue[projection.SlotCount];
+        Project(json, projection, values);
+        return values;
+    }
+
+    /// <summary>Projects into <paramref name="values"/>, which must be all null (a reused buffer, cleared by the caller).</summary>
+    public static void Project(ReadOnlySpan<byte> json, FieldProjection projection, EqlValue[] values)
+    {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
         if (!reader.Read())
         {
@@ -39,7 +46,6 @@ internal static class JsonProjector
                 }
             }
         }
-        return values;
     }
 
     private static void ReadObject(ref Utf8JsonReader reader, FieldProjection.Node node, EqlValue[] values, ref List<EqlValue>?[]? multi)
@@ -193,6 +199,10 @@ internal static class JsonProjector
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
+                if (!reader.ValueIsEscaped && !reader.HasValueSequence && reader.ValueSpan.Length <= StringCache.MaxLength)
+                {
+                    return EqlValue.From(StringCache.Get(reader.ValueSpan) ?? LenientJson.GetString(ref reader));
+                }
                 return EqlValue.From(LenientJson.GetString(ref reader));
             case JsonTokenType.Number:
                 if (reader.TryGetInt64(out var l))

@@ -20,7 +20,7 @@ public sealed record NdjsonReaderOptions
 /// line is reported through the error callback with file, line and column, counted and skipped; reading goes on.
 /// A truncated or corrupt gzip stream ends that input with an error; events already read are kept.
 /// </summary>
-public sealed class NdjsonReader
+public sealed partial class NdjsonReader
 {
     private readonly FieldProjection _projection;
     private readonly NdjsonReaderOptions _options;

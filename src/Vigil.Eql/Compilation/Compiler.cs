@@ -231,7 +231,9 @@ internal sealed class Compiler
         if (right is LiteralExpr { Value.Kind: EqlValueKind.String } s && op is CompareOp.Eq or CompareOp.Neq)
         {
             var text = s.Value.AsString;
-            Predicate eq = e => AnyItem(l(e), x => Values.EqualsLoose(x, text));
+            // Inner tests are built once here: a lambda created inside the closure would allocate on every evaluation.
+            Func<EqlValue, bool> equalsText = x => Values.EqualsLoose(x, text);
+            Predicate eq = e => AnyItem(l(e), equalsText);
             return op == CompareOp.Eq ? eq : e => !eq(e);
         }
         var r = CompileValue(right);
@@ -330,6 +332,21 @@ internal sealed class Compiler
                 .ToFrozenSet(i.CaseInsensitive ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
             var others = literals.Where(v => v.Kind is not (EqlValueKind.String or EqlValueKind.Null)).ToArray();
             var matchesNull = literals.Any(v => v.IsNull);
+            Func<EqlValue, bool> member = x =>
+            {
+                if (x.Kind == EqlValueKind.String && strings.Contains(x.AsString))
+                {
+                    return true;
+                }
+                foreach (var o in others)
+                {
+                    if (x.Kind == EqlValueKind.String ? Values.EqualsLoose(o, x.AsString) : Values.Compare(x, o) == 0)
+                    {
+                        return true;
+                    }
+                }
+                return x.Kind != EqlValueKind.String && strings.Contains(StringFunctions.Text(x)!);
+            };
             test = e =>
             {
                 var v = value(e);
@@ -337,9 +354,7 @@ internal sealed class Compiler
                 {
                     return matchesNull;
                 }
-                return AnyItem(v, x => x.Kind == EqlValueKind.String
-                    ? strings.Contains(x.AsString) || (others.Length > 0 && others.Any(o => Values.EqualsLoose(o, x.AsString)))
-                    : others.Any(o => Values.Compare(x, o) == 0) || strings.Contains(StringFunctions.Text(x)!));
+                return AnyItem(v, member);
             };
         }
         else
@@ -385,11 +400,27 @@ internal sealed class Compiler
         if (m.Kind == MatchKind.Regex)
         {
             var regexes = m.Patterns.Select(p => RegexMatcher.Create(p.Value.AsString, m.CaseInsensitive)).ToArray();
-            return e => AnyItem(value(e), x => x.Kind == EqlValueKind.String && regexes.Any(r => r.IsMatch(x.AsString)));
+            Func<EqlValue, bool> matches = x =>
+            {
+                if (x.Kind != EqlValueKind.String)
+                {
+                    return false;
+                }
+                foreach (var r in regexes)
+                {
+                    if (r.IsMatch(x.AsString))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            };
+            return e => AnyItem(value(e), matches);
         }
         var ci = m.Kind == MatchKind.Seq || m.CaseInsensitive;
         var matcher = new WildcardMatcher(m.Patterns.Select(p => StringFunctions.Text(p.Value)).OfType<string>(), ci);
         var matchesNull = m.Patterns.Any(p => p.Value.IsNull);
+        Func<EqlValue, bool> isMatch = x => matcher.IsMatch(StringFunctions.Text(x)!);
         return e =>
         {
             var v = value(e);
@@ -397,7 +428,7 @@ internal sealed class Compiler
             {
                 return matchesNull;
             }
-            return AnyItem(v, x => matcher.IsMatch(StringFunctions.Text(x)!));
+            return AnyItem(v, isMatch);
         };
     }
 }

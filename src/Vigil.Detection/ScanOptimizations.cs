@@ -1,0 +1,32 @@
+namespace Vigil.Detection;
+
+/// <summary>
+/// The scan's speed-ups, each switchable so that a test can run the same data with and without it and compare the alerts.
+/// <see cref="None"/> is the plain path: one thread, every line parsed and every rule evaluated.
+/// </summary>
+public sealed record ScanOptimizations
+{
+    /// <summary>The plain evaluator: no optimisation at all.</summary>
+    public static ScanOptimizations None { get; } = new() { LiteralPrefilter = false, Parallelism = 1, CompactCandidates = false, CategoryRouting = false, IndexProjection = false };
+
+    /// <summary>
+    /// Skip lines that contain none of the literals some rule requires (see <c>LinePrefilter</c>): such a line cannot match any
+    /// rule, so it is counted but not parsed. Lines with <c>\u</c> or <c>\/</c> escapes are always parsed.
+    /// </summary>
+    public bool LiteralPrefilter { get; init; } = true;
+
+    /// <summary>Worker threads that parse and evaluate blocks of lines; alerts keep input order. 1 runs on the calling thread.</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Events kept for sequence rules hold only the fields they carry (not one slot per field of every rule).</summary>
+    public bool CompactCandidates { get; init; } = true;
+
+    /// <summary>
+    /// Each event is projected with the fields of the rules that read the indexes seen so far (an event of a new index is
+    /// projected again with its rules' fields), instead of every field of every loaded rule.
+    /// </summary>
+    public bool IndexProjection { get; init; } = true;
+
+    /// <summary>Event rules are routed by <c>event.category</c> as well as by index, so an event meets only rules of its category.</summary>
+    public bool CategoryRouting { get; init; } = true;
+}

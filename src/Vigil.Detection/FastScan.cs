@@ -13,6 +13,9 @@ internal sealed class ScannedBatch(LineBatch lines)
 
     public List<EventRecord> Candidates { get; } = [];
 
+    /// <summary>Lines the literal prefilter ruled out: counted as events, never parsed, so never checked for malformed JSON.</summary>
+    public long Unchecked { get; set; }
+
     public ManualResetEventSlim Done { get; } = new(false);
 
     public Exception? Error { get; set; }
@@ -159,6 +162,7 @@ internal sealed class FastScan
             if (_prefilter is not null && _prefilter.CannotMatch(lines.Buffer.AsSpan(start, length)))
             {
                 lines.Events++;
+                batch.Unchecked++;
                 continue;
             }
             var projection = _options.IndexProjection ? state.Projection : _engine.Projection;

@@ -22,9 +22,16 @@ public sealed record ScanSummary(long EventsRead, long BadLines, int RulesRun, i
     /// <summary>Events that matched a rule (or, for sequence rules, could have joined a sequence) and were removed by an exception item.</summary>
     public long ExceptedEvents { get; init; }
 
+    /// <summary>
+    /// Lines the literal prefilter proved unable to match any rule and skipped without parsing: a malformed one among them
+    /// is not reported (<see cref="ScanOptimizations.LiteralPrefilter"/> off checks every line).
+    /// </summary>
+    public long UncheckedLines { get; init; }
+
     /// <summary>One line for people, e.g. on stderr.</summary>
     public override string ToString() =>
-        $"events read: {EventsRead}, bad lines: {BadLines}" +
+        $"events read: {EventsRead}" + (UncheckedLines > 0 ? $" ({UncheckedLines} ruled out by the literal prefilter without parsing)" : string.Empty) +
+        $", bad lines: {BadLines}" +
         (FailedInputs > 0 ? $", unreadable inputs: {FailedInputs}" : string.Empty) +
         $", rules run: {RulesRun}" +
         (RulesSkipped > 0 ? $" ({RulesSkipped} not executable)" : string.Empty) +
@@ -126,6 +133,7 @@ public sealed class ScanJob
             ? LinePrefilter.Create(_engine.Rules.Concat(_engine.SequenceRules).Select(r => r.Query).ToList())
             : null;
 
+        long uncheckedLines = 0;
         IEnumerable<EventRecord> FirstPass(List<ActiveRule>? group)
         {
             if (useFast)
@@ -137,6 +145,7 @@ public sealed class ScanJob
                     foreach (var batch in scan.Run(input))
                     {
                         reader.Consume(batch.Lines);
+                        uncheckedLines += batch.Unchecked;
                         batch.Lines.Release();
                         Emit(batch.Alerts);
                         foreach (var e in batch.Candidates)
@@ -251,6 +260,7 @@ public sealed class ScanJob
         return new ScanSummary(reader.EventsRead, reader.BadLines, _engine.Rules.Count + _engine.SequenceRules.Count, _engine.Skipped.Count, written, duplicates)
         {
             FailedInputs = reader.FailedInputs,
+            UncheckedLines = uncheckedLines,
             Sequences = sequences,
             SequenceStateEvictions = evictions,
             SpilledEvents = spilled,

@@ -31,7 +31,24 @@ public sealed partial class ScanCommandTests
         var expected = ExpectedSampleAlerts();
         Assert.NotEmpty(expected);
         Assert.Equal(expected, ids);
-        Assert.Contains($"events read: {File.ReadAllLines(Sample).Length}, bad lines: 0, rules run: 1, alerts: {expected.Length}", r.Stderr, StringComparison.Ordinal);
+        Assert.Matches($@"events read: {File.ReadAllLines(Sample).Length} \(\d+ ruled out by the literal prefilter without parsing\), bad lines: 0, rules run: 1, alerts: {expected.Length}", r.Stderr);
+    }
+
+    [Fact]
+    public void Scan_MalformedLineWithoutRuleLiterals_IsCountedAsUnparsed_AndStrictReportsIt()
+    {
+        var dir = CliRunner.TempDir();
+        var input = Path.Combine(dir, "events.ndjson");
+        // Line 1 is malformed but holds none of the rule's literals; line 2 is a true positive.
+        File.WriteAllLines(input, ["{\"a\": 1,, }", File.ReadLines(Sample).Single(l => l.Contains("\"ev-0101\"", StringComparison.Ordinal))]);
+        var fast = CliRunner.Run("scan", "--no-store", "--format", "ndjson", "--out", Path.Combine(dir, "fast.ndjson"), input);
+        Assert.Equal(0, fast.ExitCode);
+        Assert.Contains("events read: 2 (1 ruled out by the literal prefilter without parsing), bad lines: 0", fast.Stderr, StringComparison.Ordinal);
+        var strict = CliRunner.Run("scan", "--no-store", "--strict", "--format", "ndjson", "--out", Path.Combine(dir, "strict.ndjson"), input);
+        Assert.Equal(1, strict.ExitCode);
+        Assert.Contains($"{input}(1,", strict.Stderr, StringComparison.Ordinal);
+        Assert.Contains("events read: 1, bad lines: 1, rules run: 1, alerts: 1", strict.Stderr, StringComparison.Ordinal);
+        Assert.Single(File.ReadAllLines(Path.Combine(dir, "strict.ndjson")));
     }
 
     [Fact]

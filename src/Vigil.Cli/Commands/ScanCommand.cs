@@ -25,6 +25,10 @@ internal static class ScanCommand
         };
         format.AcceptOnlyFromAmong("table", "ndjson", "bulk");
         var output = new Option<string?>("--out") { Description = "Write alerts to this file instead of standard output." };
+        var strict = new Option<bool>("--strict")
+        {
+            Description = "Parse every line, also those the literal prefilter proves cannot match any rule, so that every malformed line is reported (slower).",
+        };
         var inputs = new Argument<string[]>("INPUT")
         {
             Description = "NDJSON event files (.gz accepted); '-' reads standard input.",
@@ -34,7 +38,7 @@ internal static class ScanCommand
         var replay = new ReplaySettings();
         var command = new Command("scan", "Run detection rules over NDJSON process events and print alerts.")
         {
-            rules, index, format, output, inputs, exceptions,
+            rules, index, format, output, inputs, exceptions, strict,
         };
         foreach (var option in replay.All)
         {
@@ -96,7 +100,12 @@ internal static class ScanCommand
                 }
                 else
                 {
-                    summary = job.Run(inputPaths, sink, OnInputError, parse.GetValue(index));
+                    var scanOptions = new ScanOptions { DefaultIndex = parse.GetValue(index) };
+                    if (parse.GetValue(strict))
+                    {
+                        scanOptions = scanOptions with { Optimizations = scanOptions.Optimizations with { LiteralPrefilter = false } };
+                    }
+                    summary = job.Run(inputPaths, sink, OnInputError, scanOptions);
                 }
                 if (output is TableAlertSink { WroteAny: false })
                 {

@@ -26,6 +26,11 @@ internal static class Program
         root.Subcommands.Add(SensorCommand.CreateWatch(stdout, stderr));
         root.Subcommands.Add(EqlCommand.Create(stdout, stderr));
         root.Subcommands.Add(ConformanceCommand.Create(stdout, stderr));
+        root.Subcommands.Add(NatsCommands.CreatePublish(stdout, stderr));
+        root.Subcommands.Add(NatsCommands.CreateEngine(stdout, stderr));
+        var alerts = new Command("alerts", "Work with alerts.");
+        alerts.Subcommands.Add(AlertsTailCommand.Create(stdout, stderr));
+        root.Subcommands.Add(alerts);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

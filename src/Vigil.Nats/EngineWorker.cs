@@ -224,6 +224,12 @@ public sealed class EngineWorker
                 {
                     renewed = ex;
                 }
+                if (!renewed.Success && renewed.Error is NatsKVWrongLastRevisionException && await CurrentHolderAsync(leases, p, ct).ConfigureAwait(false) is { } current
+                    && current.Value == _options.WorkerId)
+                {
+                    // Our previous renewal reached the server but its answer was lost (a leader change): the lease is still ours.
+                    renewed = current.Revision;
+                }
                 if (renewed.Success)
                 {
                     lease.Revision = renewed.Value;
@@ -328,6 +334,19 @@ public sealed class EngineWorker
         catch (Exception ex) when (ex is NatsException or OperationCanceledException or TimeoutException)
         {
             // It lapses on its own after the lease time.
+        }
+    }
+
+    private static async Task<NatsKVEntry<string>?> CurrentHolderAsync(INatsKVStore leases, int p, CancellationToken ct)
+    {
+        try
+        {
+            var entry = await leases.TryGetEntryAsync<string>(PartitionKey(p), cancellationToken: ct).ConfigureAwait(false);
+            return entry.Success ? entry.Value : null;
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            return null;
         }
     }
 

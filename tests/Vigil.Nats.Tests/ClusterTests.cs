@@ -21,7 +21,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             var expected = Workload.ExpectedAlertIds(lines);
             var events = Workload.Write(lines, dir);
 
-            using var worker = VigilProcess.Start("engine", "--nats", urls, "--replicas", "3", "--worker-id", "w", "--lease-seconds", "10",
+            using var worker = VigilProcess.Start("engine", "--nats", urls, "--replicas", "3", "--worker-id", "w", "--lease-seconds", "3",
                 "--ack-wait-seconds", "4", "--stats-seconds", "2", "--batch", "64");
             await using var probe = new BusProbe(urls);
             await BusProbe.WaitAsync(() => Task.FromResult(worker.Stderr.Contains("took partition", StringComparison.Ordinal)),

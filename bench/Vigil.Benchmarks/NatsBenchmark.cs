@@ -50,7 +50,7 @@ internal static class NatsBenchmark
 
     private static async Task<int> RunAsync(string url, int events, int[] workerCounts)
     {
-        var lines = ScanWorkload.Build(events).AsMemory();
+        ReadOnlyMemory<byte> lines = ScanWorkload.Build(events);
         var options = new BusOptions { Url = url, Partitions = 8 };
         await using (var bus = await VigilBus.ConnectAsync(options, Console.Error))
         {

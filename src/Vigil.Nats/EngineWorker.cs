@@ -58,6 +58,8 @@ public sealed class EngineWorker
     private readonly ConcurrentDictionary<int, long> _live = new();
     private readonly Dictionary<int, Lease> _held = [];
     private long _generation;
+    private TimeSpan _leaseTtl;
+    private Task _processor = Task.CompletedTask;
     private long _events;
     private long _alertCount;
     private long _stale;
@@ -95,11 +97,32 @@ public sealed class EngineWorker
         var partitions = await _bus.EnsureEventsStreamAsync(ct).ConfigureAwait(false);
         await _bus.EnsureAlertsStreamAsync(ct).ConfigureAwait(false);
         var leases = await OpenLeaseBucketAsync(ct).ConfigureAwait(false);
+        // The bucket's max age is what expires leases: when another worker created it with another lease time, renew on its clock.
+        _leaseTtl = _options.LeaseTtl;
+        try
+        {
+            var status = await leases.GetStatusAsync(ct).ConfigureAwait(false);
+            if (status.Info.Config.MaxAge is { } age && age > TimeSpan.Zero && age != _options.LeaseTtl)
+            {
+                _leaseTtl = age;
+                _log.WriteLine($"vigil engine [{_options.WorkerId}]: note: the lease bucket expires leases after {age.TotalSeconds:F0} s; using that, not {_options.LeaseTtl.TotalSeconds:F0} s");
+            }
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            // Keep our own lease time.
+        }
         _log.WriteLine($"vigil engine [{_options.WorkerId}]: {partitions} partitions on {_bus.Options.EventsStream}; " +
             $"{_detector.Engine.Rules.Count + _detector.Engine.SequenceRules.Count} rules; store: {(_store is null ? "none (alerts stream only)" : "yes")}");
 
         using var stopProcessing = new CancellationTokenSource();
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var processor = Task.Run(() => ProcessAsync(stopProcessing.Token), CancellationToken.None);
+        _processor = processor;
+        // A processor that fails (the store cannot commit) must stop the worker: holding leases without progress would
+        // stall its partitions for good.
+        _ = processor.ContinueWith(_ => stopping.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        ct = stopping.Token;
         var stats = _options.StatsInterval > TimeSpan.Zero ? Task.Run(() => ReportAsync(ct), CancellationToken.None) : Task.CompletedTask;
         try
         {
@@ -116,6 +139,7 @@ public sealed class EngineWorker
             await Task.WhenAll(_held.Values.Select(l => l.Consumer)).ConfigureAwait(false);
             _channel.Writer.TryComplete();
             stopProcessing.CancelAfter(TimeSpan.FromSeconds(15));
+            Exception? failure = null;
             try
             {
                 await processor.ConfigureAwait(false);
@@ -123,6 +147,11 @@ public sealed class EngineWorker
             catch (OperationCanceledException)
             {
                 _log.WriteLine($"vigil engine [{_options.WorkerId}]: stopped before the last alerts were published; their events will be redelivered");
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+                _log.WriteLine($"vigil engine [{_options.WorkerId}]: error: {ex.Message}; stopping (unacknowledged events will be redelivered)");
             }
             foreach (var (p, lease) in _held)
             {
@@ -132,6 +161,10 @@ public sealed class EngineWorker
             _held.Clear();
             await stats.ConfigureAwait(false);
             _log.WriteLine($"vigil engine [{_options.WorkerId}]: stopped; {Events} events, {Alerts} alerts ({DuplicateAlerts} already published)");
+            if (failure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            }
         }
     }
 
@@ -184,7 +217,7 @@ public sealed class EngineWorker
 
     private async Task LeaseLoopAsync(INatsKVStore leases, int partitions, CancellationToken ct)
     {
-        var period = _options.LeaseTtl / 3;
+        var period = _leaseTtl / 3;
         var members = 1;
         var start = Subjects.Partition(_options.WorkerId, partitions);
         var lastError = DateTime.MinValue;
@@ -236,7 +269,7 @@ public sealed class EngineWorker
                     lease.Renewed = DateTime.UtcNow;
                 }
                 else if (renewed.Error is NatsKVWrongLastRevisionException or NatsKVKeyNotFoundException or NatsKVKeyDeletedException
-                    || DateTime.UtcNow - lease.Renewed > _options.LeaseTtl * 0.7)
+                    || DateTime.UtcNow - lease.Renewed > _leaseTtl * 0.7)
                 {
                     // Expired or taken: another worker may be consuming it now. Stop at once; what we pulled and did not
                     // acknowledge is redelivered to the holder.
@@ -312,7 +345,10 @@ public sealed class EngineWorker
         // Everything this partition delivered before the barrier is processed and acknowledged when it completes.
         var barrier = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await _channel.Writer.WriteAsync(new Delivery(p, lease.Generation, null, barrier)).ConfigureAwait(false);
-        await barrier.Task.ConfigureAwait(false);
+        if (await Task.WhenAny(barrier.Task, _processor).ConfigureAwait(false) != barrier.Task)
+        {
+            return;
+        }
         _live.TryRemove(p, out _);
         _held.Remove(p);
         lease.Cts.Dispose();

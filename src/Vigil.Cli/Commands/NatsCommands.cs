@@ -133,6 +133,11 @@ internal static class NatsCommands
                 stderr.WriteLine($"vigil engine: {ex.Message}");
                 return Program.Errors;
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"vigil engine: the alert store failed: {ex.Message}");
+                return Program.Errors;
+            }
             return Program.Ok;
         });
         return command;

@@ -16,7 +16,7 @@ public sealed class ActiveRule
     }
 
     /// <summary>The same rule under another instance id (Kibana's saved-object id), e.g. to reproduce Kibana's alert ids.</summary>
-    internal static ActiveRule WithUuid(ActiveRule rule, string uuid) => new(rule.Rule, rule.Query, uuid);
+    internal static ActiveRule WithUuid(ActiveRule rule, string uuid) => new(rule.Rule, rule.Query, uuid) { Exceptions = rule.Exceptions };
 
     /// <summary>The rule as loaded.</summary>
     public DetectionRule Rule { get; }
@@ -29,6 +29,31 @@ public sealed class ActiveRule
     /// UUID from the rule_id so that alert ids stay the same across runs and machines.
     /// </summary>
     public string Uuid { get; }
+
+    /// <summary>The exception items that apply to this rule (null when none do).</summary>
+    internal RuleExceptions? Exceptions { get; set; }
+
+    private long _excepted;
+
+    /// <summary>Events this rule matched (or, for sequence rules, could have used) that an exception removed.</summary>
+    public long ExceptedEvents => Interlocked.Read(ref _excepted);
+
+    /// <summary>
+    /// Whether an exception item removes <paramref name="e"/> for this rule (counted). Parses the event, so call it only for
+    /// events that matched.
+    /// </summary>
+    internal bool IsExcepted(Vigil.Events.EventRecord e)
+    {
+        if (Exceptions is null || Exceptions.Match(e.ToJsonObject()) is null)
+        {
+            return false;
+        }
+        Interlocked.Increment(ref _excepted);
+        return true;
+    }
+
+    /// <summary>Adds events a replay found excepted (each counted once however many windows held it).</summary>
+    internal void CountExcepted(long count) => Interlocked.Add(ref _excepted, count);
 
     /// <summary>A name-based UUID (version 5 layout over SHA-256) of the rule id.</summary>
     internal static string DeriveUuid(string ruleId)

@@ -18,6 +18,9 @@ public sealed record DetectionOptions
 
     /// <summary>Clock for alert creation times.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Exception items; each rule applies those attached to it (see <see cref="ExceptionSet.ItemsFor"/>).</summary>
+    public ExceptionSet? Exceptions { get; init; }
 }
 
 /// <summary>A rule the engine could not run, and why.</summary>
@@ -96,12 +99,17 @@ public sealed class DetectionEngine
             _skipped.Add(new SkippedRule(rule, ex.Diagnostic.ToString(), true));
             return;
         }
-        if (!query.IsEventQuery)
+        if (rule.TimestampOverride is { } timestampOverride)
         {
-            _sequenceRules.Add(new ActiveRule(rule, query));
-            return;
+            // Scheduled replay selects events by this field, so the reader must extract it.
+            Fields.Get(timestampOverride);
         }
-        _rules.Add(new ActiveRule(rule, query));
+        var active = new ActiveRule(rule, query);
+        if (_options.Exceptions is { } exceptions)
+        {
+            active.Exceptions = RuleExceptions.For(exceptions.ItemsFor(rule, active.Uuid), _options.Time.GetUtcNow());
+        }
+        (query.IsEventQuery ? _rules : _sequenceRules).Add(active);
     }
 
     /// <summary>The field table shared by every compiled rule.</summary>
@@ -147,7 +155,8 @@ public sealed class DetectionEngine
     public bool ReadsIndex(ActiveRule rule, string? index) =>
         index is null || RoutingFor(index) is var routing && (routing.SequenceRules.Contains(rule) || Array.IndexOf(routing.EventRules, rule) >= 0);
 
-    private ActiveRule[] RulesFor(string? index) => index is null ? [.. _rules] : RoutingFor(index).EventRules;
+    /// <summary>The event rules that read <paramref name="index"/>.</summary>
+    internal ActiveRule[] RulesFor(string? index) => index is null ? [.. _rules] : RoutingFor(index).EventRules;
 
     private Routing RoutingFor(string index)
     {
@@ -180,7 +189,7 @@ public sealed class DetectionEngine
         var index = ResolveIndex(e);
         foreach (var rule in RulesFor(index))
         {
-            if (rule.Query.Matches(e))
+            if (rule.Query.Matches(e) && !rule.IsExcepted(e))
             {
                 alerts.Add(AlertBuilder.Build(rule, e, index, _options, execution ?? RuleExecution.Start(_options.Time, _options.ExecutionType)));
             }

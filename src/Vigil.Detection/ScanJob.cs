@@ -19,6 +19,9 @@ public sealed record ScanSummary(long EventsRead, long BadLines, int RulesRun, i
     /// <summary>Events sorted to disk for sequence matching.</summary>
     public long SpilledEvents { get; init; }
 
+    /// <summary>Events that matched a rule (or, for sequence rules, could have joined a sequence) and were removed by an exception item.</summary>
+    public long ExceptedEvents { get; init; }
+
     /// <summary>One line for people, e.g. on stderr.</summary>
     public override string ToString() =>
         $"events read: {EventsRead}, bad lines: {BadLines}" +
@@ -27,6 +30,7 @@ public sealed record ScanSummary(long EventsRead, long BadLines, int RulesRun, i
         (RulesSkipped > 0 ? $" ({RulesSkipped} not executable)" : string.Empty) +
         $", alerts: {Alerts}" + (Sequences > 0 ? $" ({Sequences} sequences)" : string.Empty) +
         (DuplicateAlerts > 0 ? $" ({DuplicateAlerts} duplicates dropped)" : string.Empty) +
+        (ExceptedEvents > 0 ? $", excepted events: {ExceptedEvents}" : string.Empty) +
         (SequenceStateEvictions > 0 ? $"; warning: {SequenceStateEvictions} partial sequences evicted at the state limit, results may be missing" : string.Empty);
 }
 
@@ -173,7 +177,8 @@ public sealed class ScanJob
                 var index = _engine.ResolveIndex(e);
                 foreach (var (rule, matcher) in matchers)
                 {
-                    if (_engine.ReadsIndex(rule, index))
+                    // Kibana's exception filter is part of the search, so an excepted event never joins a sequence.
+                    if (_engine.ReadsIndex(rule, index) && !(rule.Exceptions is not null && rule.Query.CouldMatch(e) && rule.IsExcepted(e)))
                     {
                         matcher.Push(e, results);
                         Drain(rule);
@@ -220,6 +225,7 @@ public sealed class ScanJob
             Sequences = sequences,
             SequenceStateEvictions = evictions,
             SpilledEvents = spilled,
+            ExceptedEvents = _engine.Rules.Concat(_engine.SequenceRules).Sum(r => r.ExceptedEvents),
         };
     }
 

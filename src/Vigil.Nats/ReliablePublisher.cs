@@ -50,7 +50,8 @@ internal sealed class ReliablePublisher(NatsJSContext js, TextWriter log, TimeSp
                 }
             }
             var waited = DateTime.UtcNow - started;
-            if (waited >= giveUpAfter)
+            // Timeout.InfiniteTimeSpan is negative: it must mean never give up, not give up at once.
+            if (giveUpAfter >= TimeSpan.Zero && waited >= giveUpAfter)
             {
                 throw new BusUnavailableException(
                     $"could not publish to {subject} for {waited.TotalSeconds:F0} s (last error: {failure.Message}); the message was not acknowledged", failure);

@@ -3,6 +3,14 @@ namespace Vigil.Cli.Tests;
 /// <summary>Runs the vigil command in-process and captures its output.</summary>
 internal static class CliRunner
 {
+    /// <summary>
+    /// Commands keep alerts in the alert store by default; tests must never write to the user's own store, so the default
+    /// store of this process (and of the vigil processes it starts, which inherit the environment) is a temporary one.
+    /// </summary>
+    static CliRunner() => Environment.SetEnvironmentVariable("VIGIL_HOME", TestHome);
+
+    public static string TestHome { get; } = Path.Combine(Path.GetTempPath(), "vigil-cli-tests", "home-" + Guid.NewGuid().ToString("N"));
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     public static Result Run(params string[] args)

@@ -34,6 +34,7 @@ public sealed class WatchEndToEndTests
             Assert.Equal("527d23e6-8b67-4a8e-a6bd-5169b90ab2a8", alert.RuleId);
             Assert.Equal(["apt-get", "install", "curl"], alert.Args);
             p.CloseInput();
+            Assert.True(await StoredAsync(container.Id), $"the alert for container {container.Id} did not reach the alert store; watch stderr:\n{watch.Stderr}");
         }
 
         // 2. The same without a terminal (an image build): no alert.
@@ -61,6 +62,55 @@ public sealed class WatchEndToEndTests
             host.StandardInput.Close();
             await host.WaitForExitAsync();
         }
+    }
+
+    [ContainerFact]
+    public async Task Watch_WithExceptions_SkipsExceptedInstall_AndStillAlertsOnOthers()
+    {
+        var exceptions = Path.Combine(CliRunner.TempDir(), "exceptions.ndjson");
+        File.WriteAllText(exceptions, """
+            {"list_id":"lab-tools","item_id":"socat-ok","name":"socat is expected here","type":"simple","rule_ids":["527d23e6-8b67-4a8e-a6bd-5169b90ab2a8"],"entries":[{"field":"process.args","operator":"included","type":"match","value":"socat"}]}
+            """);
+        await using var watch = WatchProcess.Start("--exceptions", exceptions);
+        await watch.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        Assert.Contains("exceptions: 1 items from 1 files, applied to 1 rules", watch.Stderr, StringComparison.Ordinal);
+
+        await using (var container = SimulatedContainer.Create())
+        {
+            container.InstallStub("apt-get");
+            using var p = container.Run("apt-get", ["install", "socat"], tty: true);
+            await p.WaitForProcessAsync("apt-get", TimeSpan.FromSeconds(10));
+            Assert.Null(watch.WaitForAlert(a => a.ContainerId == container.Id, AlertDeadline));
+            p.CloseInput();
+        }
+        await using (var container = SimulatedContainer.Create())
+        {
+            container.InstallStub("apt-get");
+            using var p = container.Run("apt-get", ["install", "curl"], tty: true);
+            await p.WaitForProcessAsync("apt-get", TimeSpan.FromSeconds(10));
+            Assert.NotNull(watch.WaitForAlert(a => a.ContainerId == container.Id, AlertDeadline + TimeSpan.FromSeconds(1)));
+            p.CloseInput();
+        }
+    }
+
+    /// <summary>The watch keeps alerts in the default store (a temporary VIGIL_HOME here), committing within a second.</summary>
+    private static async Task<bool> StoredAsync(string containerId)
+    {
+        var path = Path.Combine(CliRunner.TestHome, "alerts.db");
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            if (File.Exists(path))
+            {
+                using var store = Vigil.Detection.AlertStore.Open(path, new Vigil.Detection.AlertStoreOptions { ReadOnly = true });
+                if (store.List(new Vigil.Detection.AlertQuery()).Any(a => a.ContainerId == containerId))
+                {
+                    return true;
+                }
+            }
+            await Task.Delay(100);
+        }
+        return false;
     }
 
     /// <summary>Runs only where a container can be simulated (root, cgroups, util-linux); otherwise skipped with the reason.</summary>
@@ -131,11 +181,13 @@ public sealed class WatchEndToEndTests
             }
         }
 
-        public static WatchProcess Start()
+        public static WatchProcess Start(params string[] extraArgs)
         {
             var vigil = Path.Combine(AppContext.BaseDirectory, "vigil.dll");
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { vigil, "watch", "--format", "ndjson" })
+            // Never the user's own alert store.
+            psi.Environment["VIGIL_HOME"] = CliRunner.TestHome;
+            foreach (var arg in new[] { vigil, "watch", "--format", "ndjson" }.Concat(extraArgs))
             {
                 psi.ArgumentList.Add(arg);
             }

@@ -25,7 +25,7 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         string[] Worker(string id) =>
         [
-            "engine", "--nats", server.Url, "--worker-id", id, "--store", Path.Combine(dir, id + ".ndjson"),
+            "engine", "--nats", server.Url, "--worker-id", id, "--store", Path.Combine(dir, id + ".db"),
             "--lease-seconds", "3", "--ack-wait-seconds", "4", "--stats-seconds", "2", "--batch", "64",
         ];
         using var a = VigilProcess.Start(Worker("a"));
@@ -70,7 +70,9 @@ public sealed class FaultTests(ITestOutputHelper output)
         var stored = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in new[] { "a", "b" })
         {
-            var inStore = DurableNdjsonAlertSink.ReadIds(Path.Combine(dir, id + ".ndjson")).ToList();
+            using var store = AlertStore.Open(Path.Combine(dir, id + ".db"), new AlertStoreOptions { ReadOnly = true });
+            var inStore = store.List(new AlertQuery { IncludeBuildingBlocks = true }).Select(x => x.Uuid).ToList();
+            Assert.Equal(store.Count(), inStore.Count);
             Assert.Equal(inStore.Count, inStore.Distinct().Count());
             stored.UnionWith(inStore);
             output.WriteLine($"store {id}: {inStore.Count} alerts");

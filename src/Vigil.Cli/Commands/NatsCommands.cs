@@ -78,7 +78,7 @@ internal static class NatsCommands
             Description = "Rule file or directory (repeatable). Default: the built-in rule pack.",
             Arity = ArgumentArity.OneOrMore,
         };
-        var store = new Option<string?>("--store") { Description = "This worker's alert store (one per worker); alerts are committed to it before events are acknowledged." };
+        var store = new Option<string?>("--store") { Description = "This worker's SQLite alert store (one file per worker); alerts are committed to it before their events are acknowledged. Default: none (the alerts stream only)." };
         var workerId = new Option<string?>("--worker-id") { Description = "Name of this worker in leases and logs (default: host name and process id)." };
         var leaseSeconds = new Option<double?>("--lease-seconds") { Description = "Partition lease time: a dead worker's partitions move after at most this long (default 10)." };
         var ackWaitSeconds = new Option<double?>("--ack-wait-seconds") { Description = "Redelivery delay of unacknowledged events (default 30)." };
@@ -133,7 +133,7 @@ internal static class NatsCommands
                 stderr.WriteLine($"vigil engine: {ex.Message}");
                 return Program.Errors;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is AlertStoreException or IOException or UnauthorizedAccessException)
             {
                 stderr.WriteLine($"vigil engine: the alert store failed: {ex.Message}");
                 return Program.Errors;
@@ -143,8 +143,8 @@ internal static class NatsCommands
         return command;
     }
 
-    /// <summary>The worker's alert store.</summary>
-    private static DurableNdjsonAlertSink? OpenStore(string? path, TextWriter stderr)
+    /// <summary>The worker's alert store (the SQLite store; one file per worker).</summary>
+    private static DurableAlertStore? OpenStore(string? path, TextWriter stderr)
     {
         if (path is null)
         {
@@ -152,9 +152,9 @@ internal static class NatsCommands
         }
         try
         {
-            return new DurableNdjsonAlertSink(path);
+            return new DurableAlertStore(AlertStore.Open(path));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (AlertStoreException ex)
         {
             stderr.WriteLine($"vigil engine: cannot open the alert store {path}: {ex.Message}");
             return null;

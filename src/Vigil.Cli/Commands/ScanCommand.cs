@@ -21,19 +21,27 @@ internal static class ScanCommand
         };
         var format = new Option<string?>("--format")
         {
-            Description = "Output format: table (default on a terminal) or ndjson (one Kibana-shaped alert document per line).",
+            Description = "Output format: table (default on a terminal), ndjson (one Kibana-shaped alert document per line) or bulk (Elasticsearch _bulk create actions for .alerts-security.alerts-default).",
         };
-        format.AcceptOnlyFromAmong("table", "ndjson");
+        format.AcceptOnlyFromAmong("table", "ndjson", "bulk");
         var output = new Option<string?>("--out") { Description = "Write alerts to this file instead of standard output." };
         var inputs = new Argument<string[]>("INPUT")
         {
             Description = "NDJSON event files (.gz accepted); '-' reads standard input.",
             Arity = ArgumentArity.OneOrMore,
         };
+        var exceptions = ExceptionSources.CreateOption();
+        var replay = new ReplaySettings();
         var command = new Command("scan", "Run detection rules over NDJSON process events and print alerts.")
         {
-            rules, index, format, output, inputs,
+            rules, index, format, output, inputs, exceptions,
         };
+        foreach (var option in replay.All)
+        {
+            command.Options.Add(option);
+        }
+        var storeOptions = new StoreOptions();
+        storeOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var inputPaths = parse.GetValue(inputs)!;
@@ -43,8 +51,14 @@ internal static class ScanCommand
                 stderr.WriteLine($"vigil: --out {outPath} is also an input; refusing to overwrite it");
                 return Program.Usage;
             }
+            if (!replay.TryGet(parse, parse.GetValue(index), stderr, DateTimeOffset.UtcNow, out var replayOptions))
+            {
+                return Program.Usage;
+            }
             var loaded = RuleSources.Load(parse.GetValue(rules), stderr);
-            var job = new ScanJob(loaded.Rules.Select(r => r.Rule));
+            var exceptionSet = ExceptionSources.Load(parse.GetValue(exceptions), parse.GetValue(rules), stderr);
+            var job = new ScanJob(loaded.Rules.Select(r => r.Rule), new DetectionOptions { Exceptions = exceptionSet });
+            ExceptionSources.Report(exceptionSet, job.Engine, loaded.Rules.Select(r => r.Rule), stderr);
             var reported = loaded.Rules.Where(r => r.QueryError is not null).Select(r => r.Rule).ToHashSet();
             foreach (var skipped in job.Engine.Skipped.Where(s => s.IsError && !reported.Contains(s.Rule)))
             {
@@ -60,15 +74,31 @@ internal static class ScanCommand
             var fmt = parse.GetValue(format) ?? (outPath is null && !Console.IsOutputRedirected ? "table" : "ndjson");
             var inputErrors = 0;
             ScanSummary summary;
+            string? replayLine = null;
+            if (!storeOptions.TryOpen(parse, stderr, out var store))
+            {
+                return Program.Errors;
+            }
             try
             {
-                using var sink = OpenSink(fmt, outPath, stdout);
-                summary = job.Run(inputPaths, sink, e =>
+                var output = OpenSinkOrRelease(fmt, outPath, stdout, store);
+                using var sink = store is null ? output : new TeeAlertSink(output, store);
+                void OnInputError(InputError e)
                 {
                     inputErrors++;
                     stderr.WriteLine(e.Render());
-                }, parse.GetValue(index));
-                if (sink is TableAlertSink { WroteAny: false })
+                }
+                if (replayOptions is not null)
+                {
+                    var replayed = new ReplayJob(job.Engine).Run(inputPaths, sink, OnInputError, replayOptions);
+                    summary = replayed.Scan;
+                    replayLine = replayed.ToString();
+                }
+                else
+                {
+                    summary = job.Run(inputPaths, sink, OnInputError, parse.GetValue(index));
+                }
+                if (output is TableAlertSink { WroteAny: false })
                 {
                     stdout.WriteLine("No alerts.");
                 }
@@ -78,8 +108,19 @@ internal static class ScanCommand
                 stderr.WriteLine($"vigil: cannot write alerts{(outPath is null ? string.Empty : " to " + outPath)}: {ex.Message}");
                 return Program.Errors;
             }
-            stderr.WriteLine(summary.ToString());
-            return inputErrors > 0 || loaded.HasErrors || job.Engine.Skipped.Any(s => s.IsError) ? Program.Errors : Program.Ok;
+            catch (ArgumentException ex) when (replayOptions is not null)
+            {
+                stderr.WriteLine($"vigil: {ex.Message}");
+                return Program.Usage;
+            }
+            catch (AlertStoreException ex)
+            {
+                stderr.WriteLine($"vigil: alert store {ex.Message}");
+                return Program.Errors;
+            }
+            stderr.WriteLine((replayLine ?? summary.ToString()) + (store is null ? string.Empty : "; " + StoreOptions.Summary(store)));
+            ExceptionSources.ReportExcepted(job.Engine, stderr);
+            return inputErrors > 0 || loaded.HasErrors || exceptionSet.HasErrors || job.Engine.Skipped.Any(s => s.IsError) ? Program.Errors : Program.Ok;
         });
         return command;
     }
@@ -97,8 +138,26 @@ internal static class ScanCommand
         }
     }
 
+    /// <summary>The output sink; closes the store when the output cannot be opened (the caller's using does not cover it yet).</summary>
+    private static IAlertSink OpenSinkOrRelease(string format, string? path, TextWriter stdout, AlertStore? store)
+    {
+        try
+        {
+            return OpenSink(format, path, stdout);
+        }
+        catch
+        {
+            store?.Dispose();
+            throw;
+        }
+    }
+
     private static IAlertSink OpenSink(string format, string? path, TextWriter stdout)
     {
+        if (format == "bulk")
+        {
+            return new ElasticBulkAlertSink(path is null ? Console.OpenStandardOutput() : File.Create(path), ownsStream: path is not null);
+        }
         if (format == "ndjson")
         {
             var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);

@@ -63,28 +63,43 @@ internal static class SensorCommand
         };
         var format = new Option<string?>("--format") { Description = "Output format: table (default on a terminal) or ndjson." };
         format.AcceptOnlyFromAmong("table", "ndjson");
+        var exceptions = ExceptionSources.CreateOption();
         var command = new Command("watch", "Run the sensor and the detection engine together and print alerts as they happen.")
         {
-            rules, format,
+            rules, format, exceptions,
         };
+        var storeOptions = new StoreOptions();
+        storeOptions.AddTo(command);
         command.SetAction((parse, ct) =>
         {
             var loaded = RuleSources.Load(parse.GetValue(rules), stderr);
-            var detector = new LiveDetector(loaded.Rules.Select(r => r.Rule));
+            // Exceptions that fail to load are reported and skipped: a watcher starts with what was accepted.
+            var exceptionSet = ExceptionSources.Load(parse.GetValue(exceptions), parse.GetValue(rules), stderr);
+            var detector = new LiveDetector(loaded.Rules.Select(r => r.Rule), new DetectionOptions { Exceptions = exceptionSet });
+            ExceptionSources.Report(exceptionSet, detector.Engine, loaded.Rules.Select(r => r.Rule), stderr);
             if (detector.Engine.Rules.Count + detector.Engine.SequenceRules.Count == 0)
             {
                 stderr.WriteLine("vigil watch: no executable rules loaded.");
                 return Task.FromResult(Program.Errors);
             }
-            var sensor = StartSensor(stderr);
-            if (sensor is null)
+            if (!storeOptions.TryOpen(parse, stderr, out var store))
             {
                 return Task.FromResult(Program.Errors);
             }
+            var sensor = StartSensor(stderr);
+            if (sensor is null)
+            {
+                store?.Dispose();
+                return Task.FromResult(Program.Errors);
+            }
             var fmt = parse.GetValue(format) ?? (Console.IsOutputRedirected ? "ndjson" : "table");
-            using IAlertSink sink = fmt == "ndjson" ? new NdjsonAlertSink(Console.OpenStandardOutput(), ownsStream: false) : new TableAlertSink(stdout);
+            IAlertSink console = fmt == "ndjson" ? new NdjsonAlertSink(Console.OpenStandardOutput(), ownsStream: false) : new TableAlertSink(stdout);
+            // The console shows an alert at once; the store commits on its own timer (AlertStoreOptions.MaxCommitDelay), so
+            // the consumer thread never waits for a disk sync between events.
+            using IAlertSink sink = store is null ? console : new TeeAlertSink(console, store);
             stderr.WriteLine($"vigil watch: {detector.Engine.Rules.Count + detector.Engine.SequenceRules.Count} rules running; Ctrl+C to stop.");
             long alertCount = 0;
+            AlertStoreException? storeError = null;
             // A dedicated thread, not async continuations: an alert should follow its exec within milliseconds even when
             // the machine is busy (see docs/SENSOR.md on scheduling).
             var worker = new Thread(() =>
@@ -93,42 +108,55 @@ internal static class SensorCommand
                 var alerts = new List<Alert>();
                 try
                 {
-                    while (sensor.WaitForEvents(ct))
+                    try
                     {
-                        while (sensor.Events.TryRead(out var e))
+                        while (sensor.WaitForEvents(ct))
                         {
-                            alerts.Clear();
-                            detector.Process(e.Json.Span, alerts, "sensor");
-                            foreach (var alert in alerts)
+                            while (sensor.Events.TryRead(out var e))
                             {
-                                sink.Write(alert);
-                                alertCount++;
-                            }
-                            if (alerts.Count > 0)
-                            {
-                                sink.Flush();
+                                alerts.Clear();
+                                detector.Process(e.Json.Span, alerts, "sensor");
+                                foreach (var alert in alerts)
+                                {
+                                    sink.Write(alert);
+                                    alertCount++;
+                                }
+                                if (alerts.Count > 0)
+                                {
+                                    console.Flush();
+                                }
                             }
                         }
                     }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                    alerts.Clear();
+                    detector.Complete(alerts);
+                    foreach (var alert in alerts)
+                    {
+                        sink.Write(alert);
+                        alertCount++;
+                    }
+                    sink.Flush();
                 }
-                catch (OperationCanceledException)
+                catch (AlertStoreException ex)
                 {
+                    // A store that cannot be written (disk full, file removed) stops the watch rather than losing alerts silently.
+                    storeError = ex;
                 }
-                alerts.Clear();
-                detector.Complete(alerts);
-                foreach (var alert in alerts)
-                {
-                    sink.Write(alert);
-                    alertCount++;
-                }
-                sink.Flush();
             })
             { IsBackground = true, Name = "vigil-watch" };
             worker.Start();
             worker.Join();
-            stderr.WriteLine($"vigil watch: {detector.Events} events, {alertCount} alerts; {Describe(sensor.Stats)}");
+            if (storeError is not null)
+            {
+                stderr.WriteLine($"vigil watch: alert store {storeError.Message}; stopped");
+            }
+            stderr.WriteLine($"vigil watch: {detector.Events} events, {alertCount} alerts{(store is null ? string.Empty : "; " + StoreOptions.Summary(store))}; {Describe(sensor.Stats)}");
+            ExceptionSources.ReportExcepted(detector.Engine, stderr);
             sensor.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            return Task.FromResult(Program.Ok);
+            return Task.FromResult(storeError is null ? Program.Ok : Program.Errors);
         });
         return command;
     }

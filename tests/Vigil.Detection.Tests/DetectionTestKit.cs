@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Vigil.Rules;
+
+namespace Vigil.Detection.Tests;
+
+/// <summary>Small rules and events for replay and exception tests.</summary>
+internal static class DetectionTestKit
+{
+    public static readonly DateTimeOffset T0 = new(2026, 8, 21, 10, 0, 0, TimeSpan.Zero);
+
+    public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>An EQL rule; <paramref name="extra"/> is added to its [rule] table as written.</summary>
+    public static DetectionRule Rule(string query = "process where event.action == \"exec\"", string extra = "", string ruleId = "11111111-1111-4111-8111-111111111111")
+    {
+        var toml = $$"""
+            [metadata]
+            creation_date = "2026/12/04"
+            updated_date = "2026/12/04"
+            maturity = "production"
+
+            [rule]
+            author = ["Vigil tests"]
+            description = "Test rule."
+            index = ["logs-*"]
+            language = "eql"
+            name = "Test Rule {{ruleId[..4]}}"
+            risk_score = 21
+            rule_id = "{{ruleId}}"
+            severity = "low"
+            type = "eql"
+            {{extra}}
+            query = '''
+            {{query}}
+            '''
+            """;
+        var result = RuleLoader.LoadString(toml, "test.toml");
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics.Select(d => d.Render())));
+        return Assert.Single(result.Rules).Rule;
+    }
+
+    /// <summary>A process event; <paramref name="more"/> is merged in (dotted keys allowed).</summary>
+    public static string Event(string id, DateTimeOffset? timestamp, string action = "exec", string? ingested = null, JsonObject? more = null)
+    {
+        var e = new JsonObject
+        {
+            ["event"] = new JsonObject
+            {
+                ["category"] = new JsonArray("process"),
+                ["action"] = action,
+                ["id"] = id,
+            },
+            ["process"] = new JsonObject { ["name"] = "sh" },
+        };
+        if (timestamp is { } t)
+        {
+            e["@timestamp"] = Iso(t);
+        }
+        if (ingested is not null)
+        {
+            e["event"]!["ingested"] = ingested;
+        }
+        foreach (var (k, v) in more ?? [])
+        {
+            e[k] = v?.DeepClone();
+        }
+        return e.ToJsonString();
+    }
+
+    public static string WriteInput(params string[] lines)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vigil-detection-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "events.ndjson");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    public static string? OriginalEventId(Alert a) => a.Field("kibana.alert.original_event.id");
+
+    public sealed class ListSink : IAlertSink
+    {
+        public List<Alert> Alerts { get; } = [];
+
+        public void Write(Alert alert) => Alerts.Add(alert);
+
+        public void Flush()
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using Vigil.Rules;
+
+namespace Vigil.Detection.Tests;
+
+public sealed class ExceptionLoaderTests
+{
+    private static RuleDiagnostic SingleError(string text, bool toml, string name = "bad.ndjson")
+    {
+        var set = ExceptionLoader.LoadString(text, name, toml);
+        return Assert.Single(set.Diagnostics, d => d.IsError);
+    }
+
+    [Fact]
+    public void JsonSyntaxError_PointsAtLineAndColumn()
+    {
+        var d = SingleError("{\"list_id\":\"a\"}\n{\"entries\": [ }", toml: false);
+        Assert.Equal(ExceptionDiagnosticCodes.Syntax, d.Code);
+        Assert.Equal(2, d.Line);
+        Assert.Equal(15, d.Column);
+        Assert.StartsWith("bad.ndjson(2,15): error EXC001: invalid JSON", d.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void JsonSyntaxError_ColumnCountsCharactersNotBytes()
+    {
+        var d = SingleError("{\"name\":\"Überprüfung\", ]", toml: false);
+        Assert.Equal((1, 24), (d.Line, d.Column));
+    }
+
+    [Fact]
+    public void UnknownOperator_PointsAtTheValue_WithACaret()
+    {
+        var text = """
+            {"list_id":"l","name":"n","type":"simple","entries":[
+              {"field":"process.name","operator":"included","type":"match","value":"a"},
+              {"field":"user.name","operator":"isnt","type":"match","value":"b"}]}
+            """;
+        var d = SingleError(text, toml: false);
+        Assert.Equal(ExceptionDiagnosticCodes.InvalidValue, d.Code);
+        Assert.Equal((3, 35), (d.Line, d.Column));
+        Assert.Contains("unknown operator \"isnt\"", d.Message, StringComparison.Ordinal);
+        Assert.EndsWith("^^^^^^", d.Render(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"list_id":"l","name":"n","entries":[{"field":"a","operator":"included","type":"match"}]}""", "EXC010", "missing required key 'value'")]
+    [InlineData("""{"list_id":"l","name":"n","entries":[{"field":"a","operator":"included","type":"match","value":7}]}""", "EXC011", "'value' must be a string")]
+    [InlineData("""{"list_id":"l","name":"n","entries":[{"field":"a","operator":"included","type":"match_any","value":[]}]}""", "EXC012", "needs at least one value")]
+    [InlineData("""{"list_id":"l","name":"n","entries":[{"field":"a","operator":"included","type":"exists","value":"x"}]}""", "EXC012", "takes no 'value'")]
+    [InlineData("""{"list_id":"l","name":"n","entries":[{"field":"a","operator":"included","type":"list","list":{"id":"ips","type":"ip"}}]}""", "EXC013", "value-list entries")]
+    [InlineData("""{"list_id":"l","name":"n","entries":[{"field":"a","type":"nested","entries":[{"field":"b","type":"nested","entries":[]}]}]}""", "EXC013", "cannot contain another nested entry")]
+    [InlineData("""{"list_id":"l","name":"n","entries":[]}""", "EXC012", "'entries' must not be empty")]
+    [InlineData("""{"list_id":"l","name":"n","entries":[{"field":"a","operator":"included","type":"regex","value":"x"}]}""", "EXC012", "unknown entry type \"regex\"")]
+    [InlineData("""{"name":"n"}""", "EXC003", "not an exception list")]
+    public void BadItems_AreRejectedWithAClearMessage(string json, string code, string message)
+    {
+        var set = ExceptionLoader.LoadString(json, "x.json", toml: false);
+        var d = Assert.Single(set.Diagnostics);
+        Assert.Equal(code, d.Code);
+        Assert.Contains(message, d.Message, StringComparison.Ordinal);
+        Assert.Empty(set.Items);
+    }
+
+    [Fact]
+    public void ABadItem_DoesNotStopTheOthers()
+    {
+        var set = ExceptionLoader.LoadString("""
+            {"list_id":"l","name":"good","entries":[{"field":"a","operator":"included","type":"match","value":"x"}]}
+            {"list_id":"l","name":"bad","entries":[{"field":"a","operator":"maybe","type":"match","value":"x"}]}
+            {"list_id":"l","name":"good too","entries":[{"field":"a","operator":"excluded","type":"exists"}]}
+            """, "x.ndjson", toml: false);
+        Assert.Equal(["good", "good too"], set.Items.Select(i => i.Name).ToArray());
+        Assert.Equal(2, Assert.Single(set.Diagnostics).Line);
+        Assert.Equal((3, 1), (set.Items[1].Source.Line, set.Items[1].Source.Column));
+    }
+
+    [Fact]
+    public void TomlSyntaxError_PointsAtLineAndColumn()
+    {
+        var d = SingleError("[metadata]\nrule_ids = [\"a\"\n[[exceptions]]\n", toml: true, name: "x.toml");
+        Assert.Equal(ExceptionDiagnosticCodes.Syntax, d.Code);
+        Assert.Equal("x.toml", d.File);
+        Assert.True(d.Line >= 2, d.ToString());
+    }
+
+    [Fact]
+    public void TomlSchemaError_PointsAtTheKey()
+    {
+        var toml = """
+            [metadata]
+            rule_ids = ["r"]
+
+            [[exceptions]]
+            [exceptions.container]
+            list_id = "l"
+            name = "n"
+            type = "detection"
+
+            [[exceptions.items]]
+            name = "i"
+            type = "simple"
+
+            [[exceptions.items.entries]]
+            field = "process.name"
+            operator = "included"
+            type = "match"
+            value = 42
+            """;
+        var d = SingleError(toml, toml: true, name: "x.toml");
+        Assert.Equal(ExceptionDiagnosticCodes.WrongType, d.Code);
+        Assert.Equal((18, 9), (d.Line, d.Column));
+    }
+
+    [Fact]
+    public void Directories_LoadTomlJsonAndNdjsonFiles()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vigil-detection-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(dir, "sub"));
+        const string item = """{"list_id":"l","name":"n","rule_ids":["*"],"entries":[{"field":"a","operator":"included","type":"exists"}]}""";
+        File.WriteAllText(Path.Combine(dir, "a.json"), item);
+        File.WriteAllText(Path.Combine(dir, "sub", "b.ndjson"), item + "\n" + item);
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "not loaded");
+        var set = ExceptionLoader.Load([dir]);
+        Assert.False(set.HasErrors);
+        Assert.Equal(3, set.Items.Length);
+        Assert.Equal(2, set.FileCount);
+        var missing = ExceptionLoader.Load([Path.Combine(dir, "nope.json")]);
+        Assert.Equal(ExceptionDiagnosticCodes.ReadFailed, Assert.Single(missing.Diagnostics).Code);
+    }
+}

@@ -122,3 +122,30 @@ public sealed class EndToEndTests
         await publisher.FlushAsync();
     }
 }
+
+/// <summary>A publisher that loses its server mid-stream fails loudly and counts only what was acknowledged.</summary>
+public sealed class PublisherFailureTests
+{
+    [Fact]
+    public async Task Publisher_ServerGoneMidStream_ThrowsAfterItsDeadline_AndNeverCountsUnacknowledgedEvents()
+    {
+        using var server = NatsServer.Start();
+        var lines = Workload.Lines(5_000);
+        await using var bus = await VigilBus.ConnectAsync(new BusOptions { Url = server.Url }, TextWriter.Null);
+        var publisher = await EventPublisher.CreateAsync(bus, new PublisherOptions { GiveUpAfter = TimeSpan.FromSeconds(2) }, TextWriter.Null);
+        var failure = await Assert.ThrowsAsync<BusUnavailableException>(async () =>
+        {
+            for (var i = 0; i < lines.Count; i++)
+            {
+                if (i == 1000)
+                {
+                    server.Kill();
+                }
+                await publisher.PublishAsync(System.Text.Encoding.UTF8.GetBytes(lines[i]));
+            }
+            await publisher.FlushAsync();
+        });
+        Assert.Contains("not acknowledged", failure.Message, StringComparison.Ordinal);
+        Assert.InRange(publisher.Published, 1, 1000);
+    }
+}

@@ -44,6 +44,10 @@ internal sealed class ReliablePublisher(NatsJSContext js, TextWriter log, TimeSp
                     }
                     failure = new NatsJSApiException(ack.Error);
                 }
+                catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+                {
+                    failure = new TimeoutException("no acknowledgement within 6 s (server unreachable or electing a leader)", ex);
+                }
                 catch (Exception ex) when (!ct.IsCancellationRequested && VigilBus.IsTransient(ex))
                 {
                     failure = ex;

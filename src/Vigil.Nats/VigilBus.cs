@@ -205,5 +205,15 @@ public sealed class VigilBus : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync() => await Connection.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Connection.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException)
+        {
+            // Closing unsubscribes politely; with the server gone that times out, and there is nothing left to lose.
+        }
+    }
 }

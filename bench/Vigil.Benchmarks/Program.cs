@@ -8,7 +8,7 @@ namespace Vigil.Benchmarks;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Vigil.Benchmarks</c> prints scan throughput figures;
-/// <c>-- bdn [BenchmarkDotNet args]</c> runs the BenchmarkDotNet suite.
+/// <c>-- bdn [BenchmarkDotNet args]</c> runs the BenchmarkDotNet suite; <c>-- nats [events] [workers...]</c> measures the NATS bus.
 /// </summary>
 internal static class Program
 {
@@ -41,6 +41,12 @@ internal static class Program
             var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;
             var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
             return SensorBenchmark.Run(rate, seconds);
+        }
+        if (args.Length > 0 && args[0] == "nats")
+        {
+            var count = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
+            var workers = args.Length > 2 ? args[2..].Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [1, 2];
+            return NatsBenchmark.Run(count, workers);
         }
         var events = args.Length > 0 && args[0] == "scan" && args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500_000;
         var rulesPath = args.Length > 2 ? args[2] : null;

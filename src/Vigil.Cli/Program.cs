@@ -24,12 +24,16 @@ internal static class Program
         root.Subcommands.Add(RulesCommand.Create(stdout, stderr));
         root.Subcommands.Add(SensorCommand.CreateSensor(stdout, stderr));
         root.Subcommands.Add(SensorCommand.CreateWatch(stdout, stderr));
-        root.Subcommands.Add(AlertsCommand.Create(stdout, stderr));
+        var alerts = AlertsCommand.Create(stdout, stderr);
+        alerts.Subcommands.Add(AlertsTailCommand.Create(stdout, stderr));
+        root.Subcommands.Add(alerts);
         root.Subcommands.Add(EqlCommand.Create(stdout, stderr));
         root.Subcommands.Add(ConformanceCommand.Create(stdout, stderr));
         root.Subcommands.Add(TriageCommand.Create(stdout, stderr));
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
+        root.Subcommands.Add(NatsCommands.CreatePublish(stdout, stderr));
+        root.Subcommands.Add(NatsCommands.CreateEngine(stdout, stderr));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -11,9 +11,11 @@ internal static class SensorCommand
     public static Command CreateSensor(TextWriter stdout, TextWriter stderr)
     {
         var output = new Option<string?>("--out") { Description = "Append events to this NDJSON file instead of standard output." };
+        var nats = new Option<string?>("--nats") { Description = "Publish events to this NATS JetStream server (URL, or comma-separated cluster URLs) instead of writing them." };
+        var natsStream = new Option<string?>("--stream") { Description = "Events stream for --nats (default VIGIL_EVENTS)." };
         var command = new Command("sensor", "Capture process events (fork, exec, end) from the kernel and write them as NDJSON shaped like Defend for Containers.")
         {
-            output,
+            output, nats, natsStream,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -22,6 +24,10 @@ internal static class SensorCommand
             if (sensor is null)
             {
                 return Program.Errors;
+            }
+            if (parse.GetValue(nats) is { } natsUrl)
+            {
+                return await NatsCommands.PublishSensorAsync(sensor, natsUrl, parse.GetValue(natsStream), stderr, ct).ConfigureAwait(false);
             }
             await using var stream = path is null ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
             stderr.WriteLine(path is null ? "vigil sensor: capturing; Ctrl+C to stop." : $"vigil sensor: capturing to {path}; Ctrl+C to stop.");

@@ -75,6 +75,31 @@ public sealed class ExceptionLoaderTests
     }
 
     [Fact]
+    public void NdjsonWithABrokenLine_SkipsOnlyThatLine_AndReportsEveryError()
+    {
+        var set = ExceptionLoader.LoadString("""
+            {"list_id":"l","name":"empty","entries":[]}
+            {"list_id":"l","name":"good","entries":[{"field":"a","operator":"included","type":"match","value":"x"}]}
+            {broken
+            {"list_id":"l","name":"good too","entries":[{"field":"a","operator":"excluded","type":"exists"}]}
+            {"exported_exception_list_count":1,"exported_exception_list_item_count":2}
+            """, "m2.ndjson", toml: false);
+        Assert.Equal(["good", "good too"], set.Items.Select(i => i.Name).ToArray());
+        Assert.Equal((4, 1), (set.Items[1].Source.Line, set.Items[1].Source.Column));
+        Assert.Equal(
+            [(1, ExceptionDiagnosticCodes.InvalidValue), (3, ExceptionDiagnosticCodes.Syntax)],
+            set.Diagnostics.Select(d => (d.Line, d.Code)).ToArray());
+        Assert.StartsWith("m2.ndjson(3,2): error EXC001: invalid JSON", set.Diagnostics[1].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PrettyPrintedJsonWithASyntaxError_IsOneError()
+    {
+        var d = SingleError("[\n  {\"list_id\": \"l\",\n    \"name\": }\n]", toml: false, name: "x.json");
+        Assert.Equal((3, 13), (d.Line, d.Column));
+    }
+
+    [Fact]
     public void TomlSyntaxError_PointsAtLineAndColumn()
     {
         var d = SingleError("[metadata]\nrule_ids = [\"a\"\n[[exceptions]]\n", toml: true, name: "x.toml");

@@ -94,37 +94,107 @@ public static class ExceptionLoader
         }
         else
         {
-            List<TNode> documents;
             var utf8 = Encoding.UTF8.GetBytes(text);
+            List<TNode> documents;
             try
             {
                 documents = JsonTreeBuilder.Build(utf8, string.Empty);
             }
+            catch (JsonException) when (IsNdjson(utf8, sourceName))
+            {
+                // NDJSON records are independent: a broken line loses that record only, and every other line is still read
+                // (and its problems reported, in line order).
+                ReadLines(utf8, sink, reader);
+                return reader.Result(1);
+            }
             catch (JsonException ex)
             {
-                // LineNumber and BytePositionInLine are 0-based, and the position counts bytes, not characters.
-                var line = (int)(ex.LineNumber ?? 0) + 1;
-                var column = JsonTreeBuilder.CharColumn(utf8, ex.LineNumber ?? 0, ex.BytePositionInLine ?? 0);
-                var message = ex.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0];
-                sink.Error(new TextPos(line, column), 1, ExceptionDiagnosticCodes.Syntax, "invalid JSON: " + message);
+                ReportSyntax(sink, utf8, ex, lineOffset: 0);
                 return reader.Result(1);
             }
             foreach (var document in documents)
             {
-                if (document is TArray array)
-                {
-                    foreach (var item in array.Items)
-                    {
-                        reader.Record(item);
-                    }
-                }
-                else
-                {
-                    reader.Record(document);
-                }
+                reader.Records(document);
             }
         }
         return reader.Result(1);
+    }
+
+    /// <summary>
+    /// Whether a file that is not one JSON text should be read line by line: named <c>*.ndjson</c>, or its first non-blank
+    /// line is a JSON value of its own (a pretty-printed document with an error is one error, not one per line).
+    /// </summary>
+    private static bool IsNdjson(byte[] utf8, string sourceName)
+    {
+        if (string.Equals(Path.GetExtension(sourceName), ".ndjson", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        foreach (var (start, length) in Lines(utf8))
+        {
+            if (utf8.AsSpan(start, length).Trim(" \t\r"u8).IsEmpty)
+            {
+                continue;
+            }
+            try
+            {
+                return JsonTreeBuilder.Build(utf8, start, length, string.Empty).Count > 0;
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private static void ReadLines(byte[] utf8, DiagnosticSink sink, Reader reader)
+    {
+        var line = 0;
+        foreach (var (start, length) in Lines(utf8))
+        {
+            List<TNode> documents;
+            try
+            {
+                documents = JsonTreeBuilder.Build(utf8, start, length, string.Empty);
+            }
+            catch (JsonException ex)
+            {
+                ReportSyntax(sink, utf8, ex, line++);
+                continue;
+            }
+            foreach (var document in documents)
+            {
+                reader.Records(document);
+            }
+            line++;
+        }
+    }
+
+    /// <summary>(start, length) of every line, without its <c>\n</c>.</summary>
+    private static IEnumerable<(int Start, int Length)> Lines(byte[] utf8)
+    {
+        var start = 0;
+        while (start <= utf8.Length)
+        {
+            var end = Array.IndexOf(utf8, (byte)'\n', start);
+            if (end < 0)
+            {
+                yield return (start, utf8.Length - start);
+                yield break;
+            }
+            yield return (start, end - start);
+            start = end + 1;
+        }
+    }
+
+    private static void ReportSyntax(DiagnosticSink sink, byte[] utf8, JsonException ex, int lineOffset)
+    {
+        // LineNumber and BytePositionInLine are 0-based, and the position counts bytes, not characters.
+        var line0 = lineOffset + (ex.LineNumber ?? 0);
+        var column = JsonTreeBuilder.CharColumn(utf8, line0, ex.BytePositionInLine ?? 0);
+        var message = ex.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0];
+        sink.Error(new TextPos((int)line0 + 1, column), 1, ExceptionDiagnosticCodes.Syntax, "invalid JSON: " + message);
     }
 
     private static ExceptionSet Failed(string path, string message) =>
@@ -139,6 +209,22 @@ public static class ExceptionLoader
         public ExceptionSet Result(int files) => new([.. _items], [.. _lists], [.. sink.Items], files);
 
         private ExceptionSource Source(TNode node) => new(file, node.Position.Line, node.Position.Column);
+
+        /// <summary>A JSON document: one record, or an array of records.</summary>
+        public void Records(TNode document)
+        {
+            if (document is TArray array)
+            {
+                foreach (var item in array.Items)
+                {
+                    Record(item);
+                }
+            }
+            else
+            {
+                Record(document);
+            }
+        }
 
         /// <summary>A JSON record or a TOML file: a detection-rules exception file, a list, an item or an export summary.</summary>
         public void Record(TNode node)

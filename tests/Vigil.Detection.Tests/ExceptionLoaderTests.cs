@@ -152,4 +152,55 @@ public sealed class ExceptionLoaderTests
         var missing = ExceptionLoader.Load([Path.Combine(dir, "nope.json")]);
         Assert.Equal(ExceptionDiagnosticCodes.ReadFailed, Assert.Single(missing.Diagnostics).Code);
     }
+
+    private static bool MakeFifo(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+        using var mk = System.Diagnostics.Process.Start("mkfifo", path);
+        mk.WaitForExit();
+        return mk.ExitCode == 0;
+    }
+
+    [Fact]
+    public async Task FifoInAFolder_IsSkippedWithAWarning_AndNamedDirectly_IsAnError()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vigil-detection-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var fifo = Path.Combine(dir, "f.ndjson");
+        if (!MakeFifo(fifo))
+        {
+            return;
+        }
+        File.WriteAllText(Path.Combine(dir, "good.json"), """{"list_id":"l","name":"n","rule_ids":["*"],"entries":[{"field":"a","operator":"included","type":"exists"}]}""");
+        // WaitAsync throws TimeoutException when loading hangs on the FIFO.
+        var set = await Task.Run(() => ExceptionLoader.Load([dir])).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Single(set.Items);
+        var warning = Assert.Single(set.Diagnostics);
+        Assert.Equal((RuleDiagnosticSeverity.Warning, ExceptionDiagnosticCodes.ReadFailed, fifo), (warning.Severity, warning.Code, warning.File));
+        Assert.Contains("FIFO", warning.Message, StringComparison.Ordinal);
+
+        var direct = await Task.Run(() => ExceptionLoader.Load([fifo])).WaitAsync(TimeSpan.FromSeconds(5));
+        var error = Assert.Single(direct.Diagnostics);
+        Assert.True(error.IsError);
+        Assert.Contains("FIFO", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DanglingSymlink_IsAWarning_InAFolderAndNamedDirectly()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vigil-detection-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var link = Path.Combine(dir, "gone.toml");
+        File.CreateSymbolicLink(link, Path.Combine(dir, "missing.toml"));
+        foreach (var path in new[] { dir, link })
+        {
+            var set = ExceptionLoader.Load([path]);
+            var d = Assert.Single(set.Diagnostics);
+            Assert.Equal((RuleDiagnosticSeverity.Warning, ExceptionDiagnosticCodes.ReadFailed, link), (d.Severity, d.Code, d.File));
+            Assert.Contains("symbolic link", d.Message, StringComparison.Ordinal);
+        }
+    }
 }

@@ -27,14 +27,19 @@ public static class ExceptionLoader
         {
             if (Directory.Exists(path))
             {
-                var files = Directory.EnumerateFiles(path, "*", new EnumerationOptions
+                foreach (var file in FilesUnder(path))
                 {
-                    RecurseSubdirectories = true,
-                    AttributesToSkip = FileAttributes.ReparsePoint,
-                })
-                    .Where(f => FileExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                    .Order(StringComparer.Ordinal);
-                sets.AddRange(files.Select(LoadFile));
+                    var kind = SourceFile.KindOf(file, out var what);
+                    if (kind == SourceFileKind.Regular)
+                    {
+                        sets.Add(LoadFile(file));
+                    }
+                    else
+                    {
+                        // Found by walking a folder, not asked for: skip it (a FIFO would block the scan forever), but say so.
+                        sets.Add(Failed(file, $"skipped: it {what}", RuleDiagnosticSeverity.Warning, files: 0));
+                    }
+                }
             }
             else
             {
@@ -51,15 +56,13 @@ public static class ExceptionLoader
         string text;
         try
         {
-            if (!File.Exists(path))
-            {
-                return Failed(path, Directory.Exists(path) ? "is a directory" : "no such file");
-            }
-            text = File.ReadAllText(path);
+            text = SourceFile.ReadAllText(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Failed(path, ex.Message);
+            // A dangling link is what a removed file leaves behind, not a broken exception: worth a warning only.
+            var dangling = SourceFile.KindOf(path, out _) == SourceFileKind.DanglingLink;
+            return Failed(path, "cannot read exception file: " + ex.Message, dangling ? RuleDiagnosticSeverity.Warning : RuleDiagnosticSeverity.Error, files: dangling ? 0 : 1);
         }
         var isToml = string.Equals(Path.GetExtension(path), ".toml", StringComparison.OrdinalIgnoreCase);
         return LoadString(text, path, isToml);
@@ -197,8 +200,40 @@ public static class ExceptionLoader
         sink.Error(new TextPos((int)line0 + 1, column), 1, ExceptionDiagnosticCodes.Syntax, "invalid JSON: " + message);
     }
 
-    private static ExceptionSet Failed(string path, string message) =>
-        new([], [], [new RuleDiagnostic(path, 1, 1, ExceptionDiagnosticCodes.ReadFailed, $"cannot read exception file: {message}", RuleDiagnosticSeverity.Error)], 1);
+    private static ExceptionSet Failed(string path, string message, RuleDiagnosticSeverity severity = RuleDiagnosticSeverity.Error, int files = 1) =>
+        new([], [], [new RuleDiagnostic(path, 1, 1, ExceptionDiagnosticCodes.ReadFailed, message, severity)], files);
+
+    /// <summary>
+    /// The <c>*.toml</c>, <c>*.json</c> and <c>*.ndjson</c> entries under a folder, in ordinal order, whatever their type (the
+    /// caller checks it). Linked directories are not entered: a link back to a parent would load every file again at each level.
+    /// </summary>
+    private static List<string> FilesUnder(string directory)
+    {
+        var files = new List<string>();
+        var pending = new Stack<string>();
+        pending.Push(directory);
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            foreach (var entry in new DirectoryInfo(current).EnumerateFileSystemInfos())
+            {
+                var path = Path.Join(current, entry.Name);
+                if (entry is DirectoryInfo)
+                {
+                    if (!entry.Attributes.HasFlag(FileAttributes.ReparsePoint))
+                    {
+                        pending.Push(path);
+                    }
+                }
+                else if (FileExtensions.Contains(Path.GetExtension(entry.Name), StringComparer.OrdinalIgnoreCase))
+                {
+                    files.Add(path);
+                }
+            }
+        }
+        files.Sort(StringComparer.Ordinal);
+        return files;
+    }
 
     /// <summary>Reads the records of one file.</summary>
     private sealed class Reader(DiagnosticSink sink, string file)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Vigil.Text;
 
 namespace Vigil.Rules;
 
@@ -38,19 +39,20 @@ public sealed record RuleDiagnostic(string? File, int Line, int Column, string C
 
     /// <summary>
     /// Renders <c>path(line,col): error CODE: message</c> (the MSBuild form that IDEs and CI logs make clickable),
-    /// followed by <see cref="Excerpt"/> when there is one.
+    /// followed by <see cref="Excerpt"/> when there is one. Control characters (quoted from the file) are escaped as
+    /// <c>\xNN</c>, with the caret kept under the text it marks.
     /// </summary>
     public string Render()
     {
         var head = ToString();
-        return Excerpt.Length == 0 ? head : head + "\n" + Excerpt;
+        return ControlCharacters.EscapeLines(Excerpt.Length == 0 ? head : head + "\n" + Excerpt);
     }
 
-    /// <summary>The first line of <see cref="Render"/>.</summary>
+    /// <summary>The first line of <see cref="Render"/> (control characters escaped).</summary>
     public override string ToString()
     {
         var severity = Severity == RuleDiagnosticSeverity.Error ? "error" : "warning";
-        return string.Create(CultureInfo.InvariantCulture, $"{File}({Line},{Column}): {severity} {Code}: {Message}");
+        return ControlCharacters.Escape(string.Create(CultureInfo.InvariantCulture, $"{File}({Line},{Column}): {severity} {Code}: {Message}"));
     }
 
     /// <summary>Builds the two-line excerpt (source line, caret) for a 1-based position in <paramref name="source"/>.</summary>

@@ -97,6 +97,10 @@ internal static class ScanCommand
                     var replayed = new ReplayJob(job.Engine).Run(inputPaths, sink, OnInputError, replayOptions);
                     summary = replayed.Scan;
                     replayLine = replayed.ToString();
+                    if (replayed.NoEventsWarning is { } warning)
+                    {
+                        stderr.WriteLine($"vigil: warning: {warning}");
+                    }
                 }
                 else
                 {

@@ -135,10 +135,24 @@ public sealed class ReplayJob
 
         var start = options.Start ?? (minTime == long.MaxValue ? DateTimeOffset.UtcNow : ReplayTime.FromNanos(minTime));
         var latest = options.End ?? (maxTime == long.MinValue ? start : ReplayTime.FromNanos(maxTime));
+        if (options.End is { } givenEnd && givenEnd < start)
+        {
+            throw new ArgumentException($"the end {ReplayTime.Format(givenEnd)} is before the start {ReplayTime.Format(start)}{(options.Start is null ? " (the earliest event time)" : string.Empty)}");
+        }
         var executions = new List<Execution>();
         foreach (var state in states)
         {
             executions.AddRange(Schedule(state, start, latest, untilCovered: options.End is null, options));
+        }
+        string? noEvents = null;
+        if (minTime != long.MaxValue && executions.Count > 0)
+        {
+            var searchedFrom = executions.SelectMany(x => x.Windows).Min(w => w.From);
+            var searchedTo = executions.SelectMany(x => x.Windows).Max(w => w.To);
+            if (maxTime < searchedFrom || minTime > searchedTo)
+            {
+                noEvents = $"no events between start and end (events span {ReplayTime.Format(ReplayTime.FromNanos(minTime))} to {ReplayTime.Format(ReplayTime.FromNanos(maxTime))})";
+            }
         }
         executions.Sort((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.State.Order.CompareTo(b.State.Order));
 
@@ -249,6 +263,7 @@ public sealed class ReplayJob
             MaxSignalsReached = reached,
             GapsNotQueried = notQueried,
             EventsWithoutTime = states.Sum(s => s.WithoutTime),
+            NoEventsWarning = noEvents,
         };
     }
 
@@ -323,9 +338,16 @@ public sealed class ReplayJob
             {
                 continue;
             }
-            if (!RuleSchedule.TryResolveDateMath(rule.EffectiveFrom, t, out var from) || !RuleSchedule.TryResolveDateMath(rule.EffectiveTo, t, out var to))
+            var resolved = RuleSchedule.TryResolveDateMath(rule.EffectiveFrom, t, out var from) & RuleSchedule.TryResolveDateMath(rule.EffectiveTo, t, out var to);
+            if (!RuleSchedule.IsValidDateMath(rule.EffectiveFrom) || !RuleSchedule.IsValidDateMath(rule.EffectiveTo))
             {
                 throw new ArgumentException($"rule '{rule.Name}' ({rule.RuleId}): from '{rule.EffectiveFrom}' or to '{rule.EffectiveTo}' is not date math");
+            }
+            // Well-formed, but resolved at this execution time it leaves the dates a window can hold (event times are
+            // 64-bit nanoseconds since 1970): say so rather than blame the rule.
+            if (!resolved || from < ReplayOptions.EarliestTime.AddYears(-20) || to > ReplayOptions.LatestTime.AddYears(20))
+            {
+                throw new ArgumentException($"rule '{rule.Name}' ({rule.RuleId}): the window from '{rule.EffectiveFrom}' to '{rule.EffectiveTo}' of the execution at {ReplayTime.Format(t)} is out of range");
             }
             var windows = new List<(long From, long To)>();
             var notQueried = TimeSpan.Zero;

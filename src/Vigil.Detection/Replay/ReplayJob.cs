@@ -159,11 +159,15 @@ public sealed class ReplayJob
         // Pass 2: the executions in time order.
         var seen = new HashSet<string>(StringComparer.Ordinal);
         long written = 0, duplicates = 0, sequences = 0, evictions = 0, reached = 0, notQueried = 0;
-        void Emit(IEnumerable<Alert> batch)
+        // Returns whether the first alert of the batch was new (for a sequence: its shell).
+        bool Emit(IEnumerable<Alert> batch)
         {
+            bool? firstNew = null;
             foreach (var a in batch)
             {
-                if (seen.Add(a.Id))
+                var isNew = seen.Add(a.Id);
+                firstNew ??= isNew;
+                if (isNew)
                 {
                     sink.Write(a);
                     written++;
@@ -173,6 +177,7 @@ public sealed class ReplayJob
                     duplicates++;
                 }
             }
+            return firstNew ?? false;
         }
         var end = latest;
         foreach (var execution in executions)
@@ -232,10 +237,10 @@ public sealed class ReplayJob
                 foreach (var result in ordered.Take(limit))
                 {
                     var events = result.Events.OfType<EventRecord>().ToList();
-                    if (events.Count > 0)
+                    // A sequence an earlier, overlapping window already found is a duplicate, not another sequence.
+                    if (events.Count > 0 && Emit(_engine.BuildSequenceAlerts(rule, events, run)))
                     {
                         sequences++;
-                        Emit(_engine.BuildSequenceAlerts(rule, events, run));
                     }
                 }
             }

@@ -18,7 +18,7 @@ public enum RuleDiagnosticSeverity
 /// A problem found while loading a rule file, positioned in that file (1-based line and column).
 /// </summary>
 /// <param name="File">Path or source name of the rule file; <see langword="null"/> when unknown.</param>
-/// <param name="Line">1-based line of the offending key or value.</param>
+/// <param name="Line">1-based line of the offending key or value; 0 when the problem concerns the whole file.</param>
 /// <param name="Column">1-based column of the offending key or value.</param>
 /// <param name="Code">Stable code such as <c>RULE010</c>, or an <c>EQL…</c> code for query errors.</param>
 /// <param name="Message">Human-readable message.</param>
@@ -52,7 +52,10 @@ public sealed record RuleDiagnostic(string? File, int Line, int Column, string C
     public override string ToString()
     {
         var severity = Severity == RuleDiagnosticSeverity.Error ? "error" : "warning";
-        return ControlCharacters.Escape(string.Create(CultureInfo.InvariantCulture, $"{File}({Line},{Column}): {severity} {Code}: {Message}"));
+        // Line 0: the problem is the file as a whole (it cannot be read), so no position is given.
+        return ControlCharacters.Escape(Line <= 0
+            ? $"{File}: {severity} {Code}: {Message}"
+            : string.Create(CultureInfo.InvariantCulture, $"{File}({Line},{Column}): {severity} {Code}: {Message}"));
     }
 
     /// <summary>Builds the two-line excerpt (source line, caret) for a 1-based position in <paramref name="source"/>.</summary>

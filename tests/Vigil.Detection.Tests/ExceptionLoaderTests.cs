@@ -203,4 +203,42 @@ public sealed class ExceptionLoaderTests
             Assert.Contains("symbolic link", d.Message, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void MatchAnyWithAString_IsOneError()
+    {
+        var set = ExceptionLoader.LoadString("""{"list_id":"l","name":"n","entries":[{"field":"a","operator":"included","type":"match_any","value":"x"}]}""", "x.json", toml: false);
+        var d = Assert.Single(set.Diagnostics);
+        Assert.Equal(ExceptionDiagnosticCodes.WrongType, d.Code);
+        Assert.Empty(set.Items);
+    }
+
+    [Fact]
+    public void UnknownOsType_IsAnError_ListingTheKnownOnes()
+    {
+        var set = ExceptionLoader.LoadString("""{"list_id":"l","name":"n","os_types":["linux","windoze"],"entries":[{"field":"a","operator":"included","type":"exists"}]}""", "x.json", toml: false);
+        var d = Assert.Single(set.Diagnostics);
+        Assert.Equal((ExceptionDiagnosticCodes.InvalidValue, 1, 47), (d.Code, d.Line, d.Column));
+        Assert.Contains("unknown os type \"windoze\"; expected linux, macos or windows", d.Message, StringComparison.Ordinal);
+        Assert.Empty(set.Items);
+    }
+
+    [Fact]
+    public void ExpiredItem_IsLoaded_WithAWarningThatItIsNotApplied()
+    {
+        var set = ExceptionLoader.LoadString("""{"list_id":"l","name":"old","item_id":"i1","expire_time":"2001-02-03T04:05:06Z","entries":[{"field":"a","operator":"included","type":"exists"}]}""", "x.json", toml: false);
+        var d = Assert.Single(set.Diagnostics);
+        Assert.Equal((RuleDiagnosticSeverity.Warning, ExceptionDiagnosticCodes.Expired), (d.Severity, d.Code));
+        Assert.Contains("exception item 'old' (i1) expired at 2001-02-03T04:05:06Z; not applied", d.Message, StringComparison.Ordinal);
+        var future = ExceptionLoader.LoadString("""{"list_id":"l","name":"new","expire_time":"2999-01-01T00:00:00Z","entries":[{"field":"a","operator":"included","type":"exists"}]}""", "x.json", toml: false);
+        Assert.Empty(future.Diagnostics);
+    }
+
+    [Fact]
+    public void MissingFile_IsReportedWithoutAPosition()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "vigil-detection-tests", Guid.NewGuid().ToString("N"), "nonexist.ndjson");
+        var d = Assert.Single(ExceptionLoader.Load([missing]).Diagnostics);
+        Assert.StartsWith($"{missing}: error EXC002: ", d.ToString(), StringComparison.Ordinal);
+    }
 }

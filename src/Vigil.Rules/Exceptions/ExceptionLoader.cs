@@ -18,6 +18,9 @@ public static class ExceptionLoader
 {
     private static readonly string[] FileExtensions = [".toml", ".json", ".ndjson"];
 
+    /// <summary>Kibana's <c>os_types</c> values.</summary>
+    private static readonly string[] OsTypes = ["linux", "macos", "windows"];
+
     /// <summary>Loads files, and every <c>*.toml</c>, <c>*.json</c> and <c>*.ndjson</c> file under directories (recursively).</summary>
     public static ExceptionSet Load(IEnumerable<string> paths)
     {
@@ -201,7 +204,7 @@ public static class ExceptionLoader
     }
 
     private static ExceptionSet Failed(string path, string message, RuleDiagnosticSeverity severity = RuleDiagnosticSeverity.Error, int files = 1) =>
-        new([], [], [new RuleDiagnostic(path, 1, 1, ExceptionDiagnosticCodes.ReadFailed, message, severity)], files);
+        new([], [], [new RuleDiagnostic(path, 0, 0, ExceptionDiagnosticCodes.ReadFailed, message, severity)], files);
 
     /// <summary>
     /// The <c>*.toml</c>, <c>*.json</c> and <c>*.ndjson</c> entries under a folder, in ordinal order, whatever their type (the
@@ -382,6 +385,16 @@ public static class ExceptionLoader
             var itemId = String(table, "item_id", required: false);
             var listId = String(table, "list_id", required: false) ?? defaultListId ?? string.Empty;
             var osTypes = Strings(table, "os_types", required: false);
+            if (table.Entries.TryGetValue("os_types", out var osNode) && osNode.Value is TArray osArray)
+            {
+                foreach (var node in osArray.Items)
+                {
+                    if (node is TScalar { Value: string os } && !OsTypes.Contains(os, StringComparer.Ordinal))
+                    {
+                        sink.Error(node, ExceptionDiagnosticCodes.InvalidValue, $"unknown os type \"{os}\"; expected {string.Join(", ", OsTypes[..^1])} or {OsTypes[^1]}");
+                    }
+                }
+            }
             var ruleIds = Strings(table, "rule_ids", required: false);
             DateTimeOffset? expire = null;
             if (String(table, "expire_time", required: false) is { } expireText)
@@ -399,6 +412,13 @@ public static class ExceptionLoader
             if (sink.Items.Count(d => d.IsError) > before || entries.IsDefault)
             {
                 return;
+            }
+            if (expire is { } expired && expired <= DateTimeOffset.UtcNow)
+            {
+                // Kept (it would apply to events again if the clock were set back), but people should know it does nothing.
+                var display = itemId is null ? $"'{name}'" : $"'{name}' ({itemId})";
+                sink.Warning(table.Entries["expire_time"].Value.Position, table.Entries["expire_time"].Value.Width, ExceptionDiagnosticCodes.Expired,
+                    $"exception item {display} expired at {expired.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}; not applied");
             }
             _items.Add(new ExceptionItem
             {
@@ -514,7 +534,8 @@ public static class ExceptionLoader
                     values = Strings(t, "value", required: true);
                     if (values.IsEmpty)
                     {
-                        if (t.Entries.TryGetValue("value", out var v))
+                        // Only an empty array is this problem; a missing or mistyped value was reported already.
+                        if (t.Entries.TryGetValue("value", out var v) && v.Value is TArray { Items.Count: 0 })
                         {
                             sink.Error(v.Value, ExceptionDiagnosticCodes.InvalidValue, "a \"match_any\" entry needs at least one value");
                         }

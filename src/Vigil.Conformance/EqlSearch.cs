@@ -51,7 +51,11 @@ public sealed record EqlSearchOptions
 /// <param name="BadLines">Input lines that could not be read (reported on the error writer).</param>
 /// <param name="SpilledRuns">Sorted runs written to disk while ordering.</param>
 /// <param name="Stats">The matcher's counters.</param>
-public sealed record EqlSearchSummary(long Results, long EventsRead, long BadLines, int SpilledRuns, EqlRunStats Stats);
+public sealed record EqlSearchSummary(long Results, long EventsRead, long BadLines, int SpilledRuns, EqlRunStats Stats)
+{
+    /// <summary>Inputs that could not be opened (reported on the error writer).</summary>
+    public long FailedInputs { get; init; }
+}
 
 /// <summary>
 /// <c>vigil eql</c>: reads NDJSON inputs (plain or gzip, <c>-</c> for stdin) projecting only the fields the query reads,
@@ -98,7 +102,7 @@ public static class EqlSearch
             writer.Write(++count, result);
         }
         writer.Finish();
-        return new EqlSearchSummary(count, reader.EventsRead, reader.BadLines, orderer.SpilledRuns, runner.Stats);
+        return new EqlSearchSummary(count, reader.EventsRead, reader.BadLines, orderer.SpilledRuns, runner.Stats) { FailedInputs = reader.FailedInputs };
     }
 
     private sealed class ResultWriter(TextWriter output, EqlOutputFormat format, bool eventQuery, FieldRef timestamp, FieldRef category)

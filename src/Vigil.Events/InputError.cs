@@ -1,4 +1,5 @@
 using System.Globalization;
+using Vigil.Text;
 
 namespace Vigil.Events;
 
@@ -9,12 +10,15 @@ namespace Vigil.Events;
 /// <param name="Message">What is wrong.</param>
 public sealed record InputError(string Source, long Line, long? Column, string Message)
 {
-    /// <summary>The error in the clickable <c>file(line,col): error VIG0001: message</c> form.</summary>
+    /// <summary>
+    /// The error in the clickable <c>file(line,col): error VIG0001: message</c> form, control characters (which the message
+    /// may quote from the input line) escaped as <c>\xNN</c>.
+    /// </summary>
     public string Render()
     {
         var where = Line <= 0 ? Source
             : Column is { } c ? string.Create(CultureInfo.InvariantCulture, $"{Source}({Line},{c})")
             : string.Create(CultureInfo.InvariantCulture, $"{Source}({Line})");
-        return $"{where}: error VIG0001: {Message}";
+        return ControlCharacters.Escape($"{where}: error VIG0001: {Message}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Vigil.Text;
 
 namespace Vigil.Rules;
 
@@ -17,7 +18,7 @@ public enum RuleDiagnosticSeverity
 /// A problem found while loading a rule file, positioned in that file (1-based line and column).
 /// </summary>
 /// <param name="File">Path or source name of the rule file; <see langword="null"/> when unknown.</param>
-/// <param name="Line">1-based line of the offending key or value.</param>
+/// <param name="Line">1-based line of the offending key or value; 0 when the problem concerns the whole file.</param>
 /// <param name="Column">1-based column of the offending key or value.</param>
 /// <param name="Code">Stable code such as <c>RULE010</c>, or an <c>EQL…</c> code for query errors.</param>
 /// <param name="Message">Human-readable message.</param>
@@ -38,19 +39,23 @@ public sealed record RuleDiagnostic(string? File, int Line, int Column, string C
 
     /// <summary>
     /// Renders <c>path(line,col): error CODE: message</c> (the MSBuild form that IDEs and CI logs make clickable),
-    /// followed by <see cref="Excerpt"/> when there is one.
+    /// followed by <see cref="Excerpt"/> when there is one. Control characters (quoted from the file) are escaped as
+    /// <c>\xNN</c>, with the caret kept under the text it marks.
     /// </summary>
     public string Render()
     {
         var head = ToString();
-        return Excerpt.Length == 0 ? head : head + "\n" + Excerpt;
+        return ControlCharacters.EscapeLines(Excerpt.Length == 0 ? head : head + "\n" + Excerpt);
     }
 
-    /// <summary>The first line of <see cref="Render"/>.</summary>
+    /// <summary>The first line of <see cref="Render"/> (control characters escaped).</summary>
     public override string ToString()
     {
         var severity = Severity == RuleDiagnosticSeverity.Error ? "error" : "warning";
-        return string.Create(CultureInfo.InvariantCulture, $"{File}({Line},{Column}): {severity} {Code}: {Message}");
+        // Line 0: the problem is the file as a whole (it cannot be read), so no position is given.
+        return ControlCharacters.Escape(Line <= 0
+            ? $"{File}: {severity} {Code}: {Message}"
+            : string.Create(CultureInfo.InvariantCulture, $"{File}({Line},{Column}): {severity} {Code}: {Message}"));
     }
 
     /// <summary>Builds the two-line excerpt (source line, caret) for a 1-based position in <paramref name="source"/>.</summary>

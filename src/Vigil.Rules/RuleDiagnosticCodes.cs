@@ -27,7 +27,7 @@ public static class RuleDiagnosticCodes
     /// <summary><c>risk_score</c> is outside 0..100.</summary>
     public const string RiskScoreOutOfRange = "RULE013";
 
-    /// <summary><c>interval</c> is not <c>&lt;digits&gt;&lt;s|m|h|d&gt;</c>.</summary>
+    /// <summary><c>interval</c> is not <c>&lt;digits&gt;&lt;s|m|h|d&gt;</c>, or is zero.</summary>
     public const string InvalidInterval = "RULE014";
 
     /// <summary><c>from</c>, <c>to</c> or another time bound is not valid date math.</summary>

@@ -5,8 +5,9 @@ namespace Vigil.Rules;
 
 /// <summary>The counts <c>vigil rules validate</c> prints.</summary>
 /// <param name="Files">Rule files (or strings) read.</param>
-/// <param name="Loaded">Rules that passed schema validation (EQL rules whose query failed are loaded, not executable).</param>
-/// <param name="Invalid">Files that gave no rule: unreadable, not TOML, failing the schema, or a duplicate <c>rule_id</c>.</param>
+/// <param name="Loaded">Rules loaded without error: they passed schema validation and, for EQL rules, their query compiled.</param>
+/// <param name="Invalid">Files that gave no usable rule: unreadable, not TOML, failing the schema, a duplicate <c>rule_id</c>, or an
+/// EQL query that does not compile (those are counted again under <see cref="EqlFailed"/>). Loaded and invalid add up to the files.</param>
 /// <param name="EqlCompiled">Loaded EQL rules whose query compiled.</param>
 /// <param name="EqlFailed">Loaded EQL rules whose query did not compile.</param>
 /// <param name="OtherTypes">Loaded rules of other types (KQL, ES|QL, ML, threshold, new_terms, threat_match): valid, not executable.</param>
@@ -22,12 +23,13 @@ public sealed record RuleValidationSummary(int Files, int Loaded, int Invalid, i
     {
         ArgumentNullException.ThrowIfNull(result);
         var rules = result.Rules;
+        var eqlFailed = rules.Count(r => r.IsEql && r.QueryError is not null);
         return new RuleValidationSummary(
             result.FileCount,
-            rules.Length,
-            result.InvalidCount,
+            rules.Length - eqlFailed,
+            result.InvalidCount + eqlFailed,
             rules.Count(r => r.IsEql && r.Query is not null),
-            rules.Count(r => r.IsEql && r.QueryError is not null),
+            eqlFailed,
             rules.Count(r => !r.IsEql),
             result.Diagnostics.Count(d => d.IsError),
             result.Diagnostics.Count(d => !d.IsError))

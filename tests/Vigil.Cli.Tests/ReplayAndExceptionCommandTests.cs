@@ -73,6 +73,32 @@ public sealed class ReplayAndExceptionCommandTests
         Assert.Contains(message, r.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--end", "2026-11-19T00:00:00Z", "is before the start 2026-11-20T09:00:12.140Z (the earliest event time)")]
+    [InlineData("--end", "now-1000y", "--end 'now-1000y' is out of range")]
+    [InlineData("--start", "0001-01-01", "--start '0001-01-01' is out of range")]
+    [InlineData("--start", "now-1000000d", "--start 'now-1000000d' is out of range")]
+    [InlineData("--end", "2026-11-20T09:00:00Z||+10000000000d", "--end '2026-11-20T09:00:00Z||+10000000000d' is out of range")]
+    public void Replay_EndBeforeTheDefaultStart_AndTimesOutOfRange_AreUsageErrors(string option, string value, string message)
+    {
+        var r = CliRunner.Run("scan", "--no-store", "--format", "ndjson", "--replay", option, value, Sample);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("is not date math", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("rule executions", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_StartAfterEveryEvent_WarnsThatNoEventIsSearched()
+    {
+        var (r, alerts) = Scan("--no-store", "--replay", "--start", "2026-11-21T00:00:00Z", Sample);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Empty(alerts);
+        Assert.Contains("warning: no events between start and end (events span 2026-11-20T09:00:12.140Z to 2026-11-20T09:", r.Stderr, StringComparison.Ordinal);
+        var (inside, _) = Scan("--no-store", "--replay", Sample);
+        Assert.DoesNotContain("no events between", inside.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ReplayOptions_WithoutReplay_AreUsageErrors()
     {

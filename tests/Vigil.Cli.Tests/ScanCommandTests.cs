@@ -201,4 +201,22 @@ public sealed partial class ScanCommandTests
         Assert.Contains("527d23e6-8b67-4a8e-a6bd-5169b90ab2a8", r.Stdout, StringComparison.Ordinal);
         Assert.Contains("Tool Installation Detected via Defend for Containers", r.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Scan_EmptyIndex_IsAUsageError()
+    {
+        var r = CliRunner.Run("scan", "--no-store", "--index", "", Sample);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--index", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_OutIsADirectory_SaysSo()
+    {
+        var dir = CliRunner.TempDir();
+        var r = CliRunner.Run("scan", "--no-store", "--format", "ndjson", "--out", dir, Sample);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains($"'{dir}' is a directory", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("denied", r.Stderr, StringComparison.Ordinal);
+    }
 }

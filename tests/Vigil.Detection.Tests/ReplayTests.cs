@@ -156,6 +156,24 @@ public sealed class ReplayTests
     }
 
     [Fact]
+    public void SequenceFoundByTwoOverlappingWindows_IsCountedOnce()
+    {
+        var rule = Rule("""
+            sequence by host.id with maxspan=1h
+              [process where event.action == "fork"]
+              [process where event.action == "exec"]
+            """);
+        var host = new JsonObject { ["host"] = new JsonObject { ["id"] = "h" } };
+        // Executions at T0+5m ([T0-1m, T0+5m]) and T0+10m ([T0+4m, T0+10m]) both hold the pair.
+        var r = Replay(rule, new ReplayOptions { Start = T0, End = T0 + (10 * Min) },
+            Event("fork", T0 + (4.5 * Min), "fork", more: host),
+            Event("exec", T0 + (4.8 * Min), "exec", more: (JsonObject)host.DeepClone()));
+        Assert.Equal(3, r.Alerts.Count);
+        Assert.Equal(3, r.Summary.Scan.DuplicateAlerts);
+        Assert.Equal(1, r.Summary.Scan.Sequences);
+    }
+
+    [Fact]
     public void SequenceMaxSignals_KeepsTheSequencesThatStartFirst_AndWarns()
     {
         var rule = Rule("""

@@ -201,4 +201,11 @@ public sealed class NdjsonReaderTests
         Assert.Equal(5000, events.Count);
         Assert.All(events, e => Assert.Equal((int)(e.Get(table.Get("id")).AsLong % 97), e.Get(table.Get("s")).AsString.Length));
     }
+
+    [Fact]
+    public void InputError_Render_EscapesControlCharacters_ButKeepsTabs()
+    {
+        var e = new InputError("in\u0085.ndjson", 3, 1, "malformed JSON: 'nul\u001b]0;pwned\u0007\t\u007f\u009b'");
+        Assert.Equal("in\\x85.ndjson(3,1): error VIG0001: malformed JSON: 'nul\\x1b]0;pwned\\x07\t\\x7f\\x9b'", e.Render());
+    }
 }

@@ -36,6 +36,8 @@ public sealed class RuleLoaderValidationTests
         { "interval without unit", RuleText.Interval, "interval = \"5\"", "RULE014", 11, 12 },
         { "interval in weeks", RuleText.Interval, "interval = \"1w\"", "RULE014", 11, 12 },
         { "interval with spaces", RuleText.Interval, "interval = \" 5m\"", "RULE014", 11, 12 },
+        { "interval zero seconds", RuleText.Interval, "interval = \"0s\"", "RULE014", 11, 12 },
+        { "interval zero minutes", RuleText.Interval, "interval = \"00m\"", "RULE014", 11, 12 },
         { "from without now", RuleText.From, "from = \"6m\"", "RULE015", 9, 8 },
         { "from with bad unit", RuleText.From, "from = \"now-6x\"", "RULE015", 9, 8 },
         { "from with trailing junk", RuleText.From, "from = \"now-6m ago\"", "RULE015", 9, 8 },

@@ -13,8 +13,17 @@ internal static class EqlCommand
         var tiebreaker = new Option<string?>("--tiebreaker") { Description = "Field ordering events with equal timestamps." };
         var category = new Option<string>("--category-field") { Description = "Field holding the event category.", DefaultValueFactory = _ => "event.category" };
         var size = new Option<int>("--size") { Description = "Maximum results (events, sequences or samples); 0 for all.", DefaultValueFactory = _ => 10 };
+        size.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0)
+            {
+                r.AddError("--size must be 0 (all results) or more");
+            }
+        });
         var perKey = new Option<int>("--max-samples-per-key") { Description = "Samples per join-key combination.", DefaultValueFactory = _ => 1 };
-        var format = new Option<EqlOutputFormat>("--format") { Description = "Output format: ndjson or table.", DefaultValueFactory = _ => EqlOutputFormat.Ndjson };
+        // A string with lower-case choices, as every other command's --format (an enum shows as <Ndjson|Table>).
+        var format = new Option<string>("--format") { Description = "Output format: ndjson (default) or table.", DefaultValueFactory = _ => "ndjson" };
+        format.AcceptOnlyFromAmong("ndjson", "table");
         var query = new Argument<string>("QUERY") { Description = "The EQL query." };
         var inputs = new Argument<string[]>("INPUT") { Description = "NDJSON files (plain or gzip); - for standard input.", Arity = ArgumentArity.OneOrMore };
         var command = new Command("eql", "Run an EQL query (event, sequence or sample) over NDJSON events.")
@@ -33,10 +42,10 @@ internal static class EqlCommand
                     CategoryField = parse.GetValue(category)!,
                     Size = parse.GetValue(size) is var n and > 0 ? n : null,
                     MaxSamplesPerKey = parse.GetValue(perKey),
-                    Format = parse.GetValue(format),
+                    Format = parse.GetValue(format) == "table" ? EqlOutputFormat.Table : EqlOutputFormat.Ndjson,
                 });
                 stderr.WriteLine($"{summary.Results} results from {summary.EventsRead} events; {summary.Stats}");
-                return summary.BadLines > 0 ? Program.Errors : Program.Ok;
+                return summary.BadLines > 0 || summary.FailedInputs > 0 ? Program.Errors : Program.Ok;
             }
             catch (EqlException ex)
             {

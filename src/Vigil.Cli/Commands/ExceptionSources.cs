@@ -59,7 +59,7 @@ internal static class ExceptionSources
         var known = rules.Select(r => r.RuleId).Concat(active.Select(a => a.Uuid)).ToHashSet(StringComparer.Ordinal);
         foreach (var (ruleId, source) in set.NamedRuleIds().Where(p => !known.Contains(p.RuleId)).DistinctBy(p => p.RuleId))
         {
-            stderr.WriteLine($"{source}: warning {ExceptionDiagnosticCodes.UnknownRule}: rule_ids names '{ruleId}', which is not a loaded rule");
+            stderr.WriteLine(Warning(source, ExceptionDiagnosticCodes.UnknownRule, $"rule_ids names '{ruleId}', which is not a loaded rule"));
         }
         var used = new HashSet<ExceptionItem>();
         foreach (var rule in rules)
@@ -68,7 +68,7 @@ internal static class ExceptionSources
         }
         foreach (var item in set.Items.Where(i => !used.Contains(i)))
         {
-            stderr.WriteLine($"{item.Source}: warning {ExceptionDiagnosticCodes.Unattached}: exception item {item.DisplayName} applies to no loaded rule (give rule_ids, or reference list '{item.ListId}' from a rule's exceptions_list)");
+            stderr.WriteLine(Warning(item.Source, ExceptionDiagnosticCodes.Unattached, $"exception item {item.DisplayName} applies to no loaded rule (give rule_ids, or reference list '{item.ListId}' from a rule's exceptions_list)"));
         }
         var attached = active.Count(a => set.ItemsFor(a.Rule, a.Uuid).Count > 0);
         stderr.WriteLine($"exceptions: {set.Items.Length} items from {set.FileCount} files, applied to {attached} rules");
@@ -82,6 +82,10 @@ internal static class ExceptionSources
             stderr.WriteLine($"exceptions: rule '{rule.Rule.Name}' ({rule.Rule.RuleId}): {rule.ExceptedEvents} events excepted");
         }
     }
+
+    /// <summary>Rendered as every diagnostic is, so names and ids quoted from the file cannot carry terminal escapes.</summary>
+    private static string Warning(ExceptionSource source, string code, string message) =>
+        new RuleDiagnostic(source.File, source.Line, source.Column, code, message, RuleDiagnosticSeverity.Warning).Render();
 
     private static bool SameDirectory(string a, string b) =>
         string.Equals(Path.GetFullPath(a).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(b).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal);

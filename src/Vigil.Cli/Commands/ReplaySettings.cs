@@ -104,10 +104,19 @@ internal sealed class ReplaySettings
 
     private static bool TryTime(string option, string text, DateTimeOffset now, TextWriter stderr, out DateTimeOffset value)
     {
-        if (RuleSchedule.TryResolveDateMath(text, now, out value))
+        if (RuleSchedule.TryResolveDateMath(text, now, out value, out var outOfRange))
         {
             value = value.ToUniversalTime();
-            return true;
+            if (value >= ReplayOptions.EarliestTime && value <= ReplayOptions.LatestTime)
+            {
+                return true;
+            }
+            outOfRange = true;
+        }
+        if (outOfRange)
+        {
+            stderr.WriteLine($"vigil: {option} '{text}' is out of range: replay times must lie between {ReplayOptions.EarliestTime.Year} and {ReplayOptions.LatestTime.Year}");
+            return false;
         }
         stderr.WriteLine($"vigil: {option} '{text}' is neither an ISO 8601 time (2026-08-21T10:00:00Z) nor date math (now-1d, now-6h/h)");
         return false;

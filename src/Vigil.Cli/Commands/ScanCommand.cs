@@ -55,6 +55,16 @@ internal static class ScanCommand
                 stderr.WriteLine($"vigil: --out {outPath} is also an input; refusing to overwrite it");
                 return Program.Usage;
             }
+            if (outPath is not null && Directory.Exists(outPath))
+            {
+                stderr.WriteLine($"vigil: --out '{outPath}' is a directory; give a file name");
+                return Program.Usage;
+            }
+            if (parse.GetValue(index) is { } indexName && string.IsNullOrWhiteSpace(indexName))
+            {
+                stderr.WriteLine("vigil: --index needs an index name (e.g. logs-cloud_defend.process-default)");
+                return Program.Usage;
+            }
             if (!replay.TryGet(parse, parse.GetValue(index), stderr, DateTimeOffset.UtcNow, out var replayOptions))
             {
                 return Program.Usage;
@@ -97,6 +107,10 @@ internal static class ScanCommand
                     var replayed = new ReplayJob(job.Engine).Run(inputPaths, sink, OnInputError, replayOptions);
                     summary = replayed.Scan;
                     replayLine = replayed.ToString();
+                    if (replayed.NoEventsWarning is { } warning)
+                    {
+                        stderr.WriteLine($"vigil: warning: {warning}");
+                    }
                 }
                 else
                 {

@@ -135,21 +135,39 @@ public sealed class ReplayJob
 
         var start = options.Start ?? (minTime == long.MaxValue ? DateTimeOffset.UtcNow : ReplayTime.FromNanos(minTime));
         var latest = options.End ?? (maxTime == long.MinValue ? start : ReplayTime.FromNanos(maxTime));
+        if (options.End is { } givenEnd && givenEnd < start)
+        {
+            throw new ArgumentException($"the end {ReplayTime.Format(givenEnd)} is before the start {ReplayTime.Format(start)}{(options.Start is null ? " (the earliest event time)" : string.Empty)}");
+        }
         var executions = new List<Execution>();
         foreach (var state in states)
         {
             executions.AddRange(Schedule(state, start, latest, untilCovered: options.End is null, options));
+        }
+        string? noEvents = null;
+        if (minTime != long.MaxValue && executions.Count > 0)
+        {
+            var searchedFrom = executions.SelectMany(x => x.Windows).Min(w => w.From);
+            var searchedTo = executions.SelectMany(x => x.Windows).Max(w => w.To);
+            if (maxTime < searchedFrom || minTime > searchedTo)
+            {
+                noEvents = $"no events between start and end (events span {ReplayTime.Format(ReplayTime.FromNanos(minTime))} to {ReplayTime.Format(ReplayTime.FromNanos(maxTime))})";
+            }
         }
         executions.Sort((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.State.Order.CompareTo(b.State.Order));
 
         // Pass 2: the executions in time order.
         var seen = new HashSet<string>(StringComparer.Ordinal);
         long written = 0, duplicates = 0, sequences = 0, evictions = 0, reached = 0, notQueried = 0;
-        void Emit(IEnumerable<Alert> batch)
+        // Returns whether the first alert of the batch was new (for a sequence: its shell).
+        bool Emit(IEnumerable<Alert> batch)
         {
+            bool? firstNew = null;
             foreach (var a in batch)
             {
-                if (seen.Add(a.Id))
+                var isNew = seen.Add(a.Id);
+                firstNew ??= isNew;
+                if (isNew)
                 {
                     sink.Write(a);
                     written++;
@@ -159,6 +177,7 @@ public sealed class ReplayJob
                     duplicates++;
                 }
             }
+            return firstNew ?? false;
         }
         var end = latest;
         foreach (var execution in executions)
@@ -218,10 +237,10 @@ public sealed class ReplayJob
                 foreach (var result in ordered.Take(limit))
                 {
                     var events = result.Events.OfType<EventRecord>().ToList();
-                    if (events.Count > 0)
+                    // A sequence an earlier, overlapping window already found is a duplicate, not another sequence.
+                    if (events.Count > 0 && Emit(_engine.BuildSequenceAlerts(rule, events, run)))
                     {
                         sequences++;
-                        Emit(_engine.BuildSequenceAlerts(rule, events, run));
                     }
                 }
             }
@@ -249,6 +268,7 @@ public sealed class ReplayJob
             MaxSignalsReached = reached,
             GapsNotQueried = notQueried,
             EventsWithoutTime = states.Sum(s => s.WithoutTime),
+            NoEventsWarning = noEvents,
         };
     }
 
@@ -323,9 +343,16 @@ public sealed class ReplayJob
             {
                 continue;
             }
-            if (!RuleSchedule.TryResolveDateMath(rule.EffectiveFrom, t, out var from) || !RuleSchedule.TryResolveDateMath(rule.EffectiveTo, t, out var to))
+            var resolved = RuleSchedule.TryResolveDateMath(rule.EffectiveFrom, t, out var from) & RuleSchedule.TryResolveDateMath(rule.EffectiveTo, t, out var to);
+            if (!RuleSchedule.IsValidDateMath(rule.EffectiveFrom) || !RuleSchedule.IsValidDateMath(rule.EffectiveTo))
             {
                 throw new ArgumentException($"rule '{rule.Name}' ({rule.RuleId}): from '{rule.EffectiveFrom}' or to '{rule.EffectiveTo}' is not date math");
+            }
+            // Well-formed, but resolved at this execution time it leaves the dates a window can hold (event times are
+            // 64-bit nanoseconds since 1970): say so rather than blame the rule.
+            if (!resolved || from < ReplayOptions.EarliestTime.AddYears(-20) || to > ReplayOptions.LatestTime.AddYears(20))
+            {
+                throw new ArgumentException($"rule '{rule.Name}' ({rule.RuleId}): the window from '{rule.EffectiveFrom}' to '{rule.EffectiveTo}' of the execution at {ReplayTime.Format(t)} is out of range");
             }
             var windows = new List<(long From, long To)>();
             var notQueried = TimeSpan.Zero;

@@ -15,6 +15,15 @@ public sealed record ReplayGap(DateTimeOffset From, DateTimeOffset To)
 /// <summary>How a replay runs.</summary>
 public sealed record ReplayOptions
 {
+    /// <summary>
+    /// The earliest start or end a replay takes. Event times are nanoseconds since 1970 in 64 bits (1677 to 2262); replay
+    /// keeps well inside so that a rule's look-back from an execution time stays in range too.
+    /// </summary>
+    public static DateTimeOffset EarliestTime { get; } = new(1700, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The latest start or end a replay takes (see <see cref="EarliestTime"/>).</summary>
+    public static DateTimeOffset LatestTime { get; } = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>Time of the first execution of every rule; default: the earliest event time in the input (see <see cref="ReplayJob"/>).</summary>
     public DateTimeOffset? Start { get; init; }
 
@@ -68,6 +77,12 @@ public sealed record ReplaySummary(ScanSummary Scan, DateTimeOffset Start, DateT
 
     /// <summary>Events a rule matched that have neither its <c>timestamp_override</c> nor <c>@timestamp</c>, so no window holds them.</summary>
     public long EventsWithoutTime { get; init; }
+
+    /// <summary>
+    /// Set when the input has events but no execution's window reaches any of them (for example <c>--start</c> after the
+    /// last event): <c>no events between start and end (events span A to B)</c>.
+    /// </summary>
+    public string? NoEventsWarning { get; init; }
 
     /// <summary>One line for people, e.g. on stderr.</summary>
     public override string ToString() =>

@@ -29,4 +29,7 @@ public static class ExceptionDiagnosticCodes
 
     /// <summary>Warning: an item is attached to no loaded rule.</summary>
     public const string Unattached = "EXC021";
+
+    /// <summary>Warning: an item's <c>expire_time</c> has passed, so it is not applied.</summary>
+    public const string Expired = "EXC022";
 }

@@ -18,6 +18,9 @@ public static class ExceptionLoader
 {
     private static readonly string[] FileExtensions = [".toml", ".json", ".ndjson"];
 
+    /// <summary>Kibana's <c>os_types</c> values.</summary>
+    private static readonly string[] OsTypes = ["linux", "macos", "windows"];
+
     /// <summary>Loads files, and every <c>*.toml</c>, <c>*.json</c> and <c>*.ndjson</c> file under directories (recursively).</summary>
     public static ExceptionSet Load(IEnumerable<string> paths)
     {
@@ -27,14 +30,19 @@ public static class ExceptionLoader
         {
             if (Directory.Exists(path))
             {
-                var files = Directory.EnumerateFiles(path, "*", new EnumerationOptions
+                foreach (var file in FilesUnder(path))
                 {
-                    RecurseSubdirectories = true,
-                    AttributesToSkip = FileAttributes.ReparsePoint,
-                })
-                    .Where(f => FileExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                    .Order(StringComparer.Ordinal);
-                sets.AddRange(files.Select(LoadFile));
+                    var kind = SourceFile.KindOf(file, out var what);
+                    if (kind == SourceFileKind.Regular)
+                    {
+                        sets.Add(LoadFile(file));
+                    }
+                    else
+                    {
+                        // Found by walking a folder, not asked for: skip it (a FIFO would block the scan forever), but say so.
+                        sets.Add(Failed(file, $"skipped: it {what}", RuleDiagnosticSeverity.Warning, files: 0));
+                    }
+                }
             }
             else
             {
@@ -51,15 +59,13 @@ public static class ExceptionLoader
         string text;
         try
         {
-            if (!File.Exists(path))
-            {
-                return Failed(path, Directory.Exists(path) ? "is a directory" : "no such file");
-            }
-            text = File.ReadAllText(path);
+            text = SourceFile.ReadAllText(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Failed(path, ex.Message);
+            // A dangling link is what a removed file leaves behind, not a broken exception: worth a warning only.
+            var dangling = SourceFile.KindOf(path, out _) == SourceFileKind.DanglingLink;
+            return Failed(path, "cannot read exception file: " + ex.Message, dangling ? RuleDiagnosticSeverity.Warning : RuleDiagnosticSeverity.Error, files: dangling ? 0 : 1);
         }
         var isToml = string.Equals(Path.GetExtension(path), ".toml", StringComparison.OrdinalIgnoreCase);
         return LoadString(text, path, isToml);
@@ -94,41 +100,143 @@ public static class ExceptionLoader
         }
         else
         {
-            List<TNode> documents;
             var utf8 = Encoding.UTF8.GetBytes(text);
+            List<TNode> documents;
             try
             {
                 documents = JsonTreeBuilder.Build(utf8, string.Empty);
             }
+            catch (JsonException) when (IsNdjson(utf8, sourceName))
+            {
+                // NDJSON records are independent: a broken line loses that record only, and every other line is still read
+                // (and its problems reported, in line order).
+                ReadLines(utf8, sink, reader);
+                return reader.Result(1);
+            }
             catch (JsonException ex)
             {
-                // LineNumber and BytePositionInLine are 0-based, and the position counts bytes, not characters.
-                var line = (int)(ex.LineNumber ?? 0) + 1;
-                var column = JsonTreeBuilder.CharColumn(utf8, ex.LineNumber ?? 0, ex.BytePositionInLine ?? 0);
-                var message = ex.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0];
-                sink.Error(new TextPos(line, column), 1, ExceptionDiagnosticCodes.Syntax, "invalid JSON: " + message);
+                ReportSyntax(sink, utf8, ex, lineOffset: 0);
                 return reader.Result(1);
             }
             foreach (var document in documents)
             {
-                if (document is TArray array)
-                {
-                    foreach (var item in array.Items)
-                    {
-                        reader.Record(item);
-                    }
-                }
-                else
-                {
-                    reader.Record(document);
-                }
+                reader.Records(document);
             }
         }
         return reader.Result(1);
     }
 
-    private static ExceptionSet Failed(string path, string message) =>
-        new([], [], [new RuleDiagnostic(path, 1, 1, ExceptionDiagnosticCodes.ReadFailed, $"cannot read exception file: {message}", RuleDiagnosticSeverity.Error)], 1);
+    /// <summary>
+    /// Whether a file that is not one JSON text should be read line by line: named <c>*.ndjson</c>, or its first non-blank
+    /// line is a JSON value of its own (a pretty-printed document with an error is one error, not one per line).
+    /// </summary>
+    private static bool IsNdjson(byte[] utf8, string sourceName)
+    {
+        if (string.Equals(Path.GetExtension(sourceName), ".ndjson", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        foreach (var (start, length) in Lines(utf8))
+        {
+            if (utf8.AsSpan(start, length).Trim(" \t\r"u8).IsEmpty)
+            {
+                continue;
+            }
+            try
+            {
+                return JsonTreeBuilder.Build(utf8, start, length, string.Empty).Count > 0;
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private static void ReadLines(byte[] utf8, DiagnosticSink sink, Reader reader)
+    {
+        var line = 0;
+        foreach (var (start, length) in Lines(utf8))
+        {
+            List<TNode> documents;
+            try
+            {
+                documents = JsonTreeBuilder.Build(utf8, start, length, string.Empty);
+            }
+            catch (JsonException ex)
+            {
+                ReportSyntax(sink, utf8, ex, line++);
+                continue;
+            }
+            foreach (var document in documents)
+            {
+                reader.Records(document);
+            }
+            line++;
+        }
+    }
+
+    /// <summary>(start, length) of every line, without its <c>\n</c>.</summary>
+    private static IEnumerable<(int Start, int Length)> Lines(byte[] utf8)
+    {
+        var start = 0;
+        while (start <= utf8.Length)
+        {
+            var end = Array.IndexOf(utf8, (byte)'\n', start);
+            if (end < 0)
+            {
+                yield return (start, utf8.Length - start);
+                yield break;
+            }
+            yield return (start, end - start);
+            start = end + 1;
+        }
+    }
+
+    private static void ReportSyntax(DiagnosticSink sink, byte[] utf8, JsonException ex, int lineOffset)
+    {
+        // LineNumber and BytePositionInLine are 0-based, and the position counts bytes, not characters.
+        var line0 = lineOffset + (ex.LineNumber ?? 0);
+        var column = JsonTreeBuilder.CharColumn(utf8, line0, ex.BytePositionInLine ?? 0);
+        var message = ex.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0];
+        sink.Error(new TextPos((int)line0 + 1, column), 1, ExceptionDiagnosticCodes.Syntax, "invalid JSON: " + message);
+    }
+
+    private static ExceptionSet Failed(string path, string message, RuleDiagnosticSeverity severity = RuleDiagnosticSeverity.Error, int files = 1) =>
+        new([], [], [new RuleDiagnostic(path, 0, 0, ExceptionDiagnosticCodes.ReadFailed, message, severity)], files);
+
+    /// <summary>
+    /// The <c>*.toml</c>, <c>*.json</c> and <c>*.ndjson</c> entries under a folder, in ordinal order, whatever their type (the
+    /// caller checks it). Linked directories are not entered: a link back to a parent would load every file again at each level.
+    /// </summary>
+    private static List<string> FilesUnder(string directory)
+    {
+        var files = new List<string>();
+        var pending = new Stack<string>();
+        pending.Push(directory);
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            foreach (var entry in new DirectoryInfo(current).EnumerateFileSystemInfos())
+            {
+                var path = Path.Join(current, entry.Name);
+                if (entry is DirectoryInfo)
+                {
+                    if (!entry.Attributes.HasFlag(FileAttributes.ReparsePoint))
+                    {
+                        pending.Push(path);
+                    }
+                }
+                else if (FileExtensions.Contains(Path.GetExtension(entry.Name), StringComparer.OrdinalIgnoreCase))
+                {
+                    files.Add(path);
+                }
+            }
+        }
+        files.Sort(StringComparer.Ordinal);
+        return files;
+    }
 
     /// <summary>Reads the records of one file.</summary>
     private sealed class Reader(DiagnosticSink sink, string file)
@@ -139,6 +247,22 @@ public static class ExceptionLoader
         public ExceptionSet Result(int files) => new([.. _items], [.. _lists], [.. sink.Items], files);
 
         private ExceptionSource Source(TNode node) => new(file, node.Position.Line, node.Position.Column);
+
+        /// <summary>A JSON document: one record, or an array of records.</summary>
+        public void Records(TNode document)
+        {
+            if (document is TArray array)
+            {
+                foreach (var item in array.Items)
+                {
+                    Record(item);
+                }
+            }
+            else
+            {
+                Record(document);
+            }
+        }
 
         /// <summary>A JSON record or a TOML file: a detection-rules exception file, a list, an item or an export summary.</summary>
         public void Record(TNode node)
@@ -261,6 +385,16 @@ public static class ExceptionLoader
             var itemId = String(table, "item_id", required: false);
             var listId = String(table, "list_id", required: false) ?? defaultListId ?? string.Empty;
             var osTypes = Strings(table, "os_types", required: false);
+            if (table.Entries.TryGetValue("os_types", out var osNode) && osNode.Value is TArray osArray)
+            {
+                foreach (var node in osArray.Items)
+                {
+                    if (node is TScalar { Value: string os } && !OsTypes.Contains(os, StringComparer.Ordinal))
+                    {
+                        sink.Error(node, ExceptionDiagnosticCodes.InvalidValue, $"unknown os type \"{os}\"; expected {string.Join(", ", OsTypes[..^1])} or {OsTypes[^1]}");
+                    }
+                }
+            }
             var ruleIds = Strings(table, "rule_ids", required: false);
             DateTimeOffset? expire = null;
             if (String(table, "expire_time", required: false) is { } expireText)
@@ -278,6 +412,13 @@ public static class ExceptionLoader
             if (sink.Items.Count(d => d.IsError) > before || entries.IsDefault)
             {
                 return;
+            }
+            if (expire is { } expired && expired <= DateTimeOffset.UtcNow)
+            {
+                // Kept (it would apply to events again if the clock were set back), but people should know it does nothing.
+                var display = itemId is null ? $"'{name}'" : $"'{name}' ({itemId})";
+                sink.Warning(table.Entries["expire_time"].Value.Position, table.Entries["expire_time"].Value.Width, ExceptionDiagnosticCodes.Expired,
+                    $"exception item {display} expired at {expired.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}; not applied");
             }
             _items.Add(new ExceptionItem
             {
@@ -393,7 +534,8 @@ public static class ExceptionLoader
                     values = Strings(t, "value", required: true);
                     if (values.IsEmpty)
                     {
-                        if (t.Entries.TryGetValue("value", out var v))
+                        // Only an empty array is this problem; a missing or mistyped value was reported already.
+                        if (t.Entries.TryGetValue("value", out var v) && v.Value is TArray { Items.Count: 0 })
                         {
                             sink.Error(v.Value, ExceptionDiagnosticCodes.InvalidValue, "a \"match_any\" entry needs at least one value");
                         }

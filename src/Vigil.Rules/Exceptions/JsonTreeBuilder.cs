@@ -9,10 +9,13 @@ namespace Vigil.Rules;
 /// </summary>
 internal static class JsonTreeBuilder
 {
-    public static List<TNode> Build(byte[] utf8, string name)
+    public static List<TNode> Build(byte[] utf8, string name) => Build(utf8, 0, utf8.Length, name);
+
+    /// <summary>Reads the JSON in <c>utf8[start..start+length]</c>; positions are those in the whole of <paramref name="utf8"/>.</summary>
+    public static List<TNode> Build(byte[] utf8, int start, int length, string name)
     {
         var lines = LineStarts(utf8);
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions
+        var reader = new Utf8JsonReader(utf8.AsSpan(start, length), new JsonReaderOptions
         {
             AllowMultipleValues = true,
             CommentHandling = JsonCommentHandling.Skip,
@@ -22,14 +25,14 @@ internal static class JsonTreeBuilder
         var documents = new List<TNode>();
         while (reader.Read())
         {
-            documents.Add(ReadValue(ref reader, utf8, lines, name));
+            documents.Add(ReadValue(ref reader, utf8, lines, name, start));
         }
         return documents;
     }
 
-    private static TNode ReadValue(ref Utf8JsonReader reader, byte[] utf8, List<int> lines, string name)
+    private static TNode ReadValue(ref Utf8JsonReader reader, byte[] utf8, List<int> lines, string name, int offset)
     {
-        var at = Position(utf8, lines, reader.TokenStartIndex);
+        var at = Position(utf8, lines, offset + reader.TokenStartIndex);
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
@@ -37,10 +40,10 @@ internal static class JsonTreeBuilder
                 var table = new TTable(at, 1, name);
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
-                    var keyPos = Position(utf8, lines, reader.TokenStartIndex);
+                    var keyPos = Position(utf8, lines, offset + reader.TokenStartIndex);
                     var key = reader.GetString() ?? string.Empty;
                     reader.Read();
-                    var value = ReadValue(ref reader, utf8, lines, name.Length == 0 ? key : name + "." + key);
+                    var value = ReadValue(ref reader, utf8, lines, name.Length == 0 ? key : name + "." + key, offset);
                     // JSON null means absent, as Kibana's API treats it.
                     if (value is not TScalar { Value: JsonNull })
                     {
@@ -54,7 +57,7 @@ internal static class JsonTreeBuilder
                 var array = new TArray(at, 1);
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    array.Items.Add(ReadValue(ref reader, utf8, lines, name));
+                    array.Items.Add(ReadValue(ref reader, utf8, lines, name, offset));
                 }
                 return array;
             }
@@ -91,7 +94,7 @@ internal static class JsonTreeBuilder
         return Encoding.UTF8.GetCharCount(utf8, start, count) + 1;
     }
 
-    private static List<int> LineStarts(byte[] utf8)
+    public static List<int> LineStarts(byte[] utf8)
     {
         var starts = new List<int> { 0 };
         for (var i = 0; i < utf8.Length; i++)

@@ -91,26 +91,6 @@ public static class RuleLoader
             IgnoreInaccessible = false,
         }).Order(StringComparer.Ordinal);
 
-    /// <summary>How long reading one rule file may take; a FIFO or device named *.toml would otherwise block forever.</summary>
-    private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
-
-    private static string ReadRuleFile(string path)
-    {
-        var read = Task.Run(() => File.ReadAllText(path));
-        try
-        {
-            if (!read.Wait(ReadTimeout))
-            {
-                throw new IOException($"reading took longer than {ReadTimeout.TotalSeconds:0} s; is it a FIFO or a device rather than a file?");
-            }
-        }
-        catch (AggregateException ex) when (ex.InnerException is IOException or UnauthorizedAccessException)
-        {
-            throw ex.InnerException;
-        }
-        return read.Result;
-    }
-
     private sealed record Input(string Name, string? Text);
 
     private sealed record Outcome(LoadedRule? Rule, IReadOnlyList<RuleDiagnostic> Diagnostics);
@@ -165,7 +145,7 @@ public static class RuleLoader
         string text;
         try
         {
-            text = input.Text ?? ReadRuleFile(input.Name);
+            text = input.Text ?? SourceFile.ReadAllText(input.Name);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

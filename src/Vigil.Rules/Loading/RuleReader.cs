@@ -157,10 +157,18 @@ internal static class RuleReader
         var from = DateMath(t, "from");
         var to = DateMath(t, "to");
         var (interval, intervalNode) = t.StringWithNode("interval");
-        if (interval is not null && intervalNode is not null && !RuleSchedule.TryParseInterval(interval, out _))
+        if (interval is not null && intervalNode is not null)
         {
-            sink.Error(intervalNode, RuleDiagnosticCodes.InvalidInterval,
-                $"invalid 'rule.interval' '{interval}': expected digits followed by s, m, h or d (e.g. 5m)");
+            if (!RuleSchedule.TryParseInterval(interval, out var every))
+            {
+                sink.Error(intervalNode, RuleDiagnosticCodes.InvalidInterval,
+                    $"invalid 'rule.interval' '{interval}': expected digits followed by s, m, h or d (e.g. 5m)");
+            }
+            else if (every <= TimeSpan.Zero)
+            {
+                // A rule that runs every 0s cannot be scheduled (Kibana refuses it; scan --replay would too).
+                sink.Error(intervalNode, RuleDiagnosticCodes.InvalidInterval, $"invalid 'rule.interval' '{interval}': must be longer than zero");
+            }
         }
 
         var (query, queryNode) = t.StringWithNode("query");

@@ -62,9 +62,17 @@ public static class RuleSchedule
     /// weeks round to Monday, as in Elasticsearch. With <paramref name="roundUp"/>, rounding goes to the last
     /// millisecond of the unit (how Kibana resolves a <c>to</c> bound).
     /// </summary>
-    public static bool TryResolveDateMath(string? expression, DateTimeOffset now, out DateTimeOffset value, bool roundUp = false)
+    public static bool TryResolveDateMath(string? expression, DateTimeOffset now, out DateTimeOffset value, bool roundUp = false) =>
+        TryResolveDateMath(expression, now, out value, out _, roundUp);
+
+    /// <summary>
+    /// As <see cref="TryResolveDateMath(string?, DateTimeOffset, out DateTimeOffset, bool)"/>, and says when the expression
+    /// is well-formed but its result (or an amount in it) lies outside the dates .NET can hold (years 1 to 9999).
+    /// </summary>
+    public static bool TryResolveDateMath(string? expression, DateTimeOffset now, out DateTimeOffset value, out bool outOfRange, bool roundUp = false)
     {
         value = default;
+        outOfRange = false;
         if (string.IsNullOrWhiteSpace(expression))
         {
             return false;
@@ -89,10 +97,11 @@ public static class RuleSchedule
         }
         try
         {
-            return ApplyMath(math, roundUp, ref value);
+            return ApplyMath(math, roundUp, ref value, out outOfRange);
         }
         catch (ArgumentOutOfRangeException)
         {
+            outOfRange = true;
             return false;
         }
     }
@@ -111,8 +120,9 @@ public static class RuleSchedule
         return true;
     }
 
-    private static bool ApplyMath(ReadOnlySpan<char> math, bool roundUp, ref DateTimeOffset value)
+    private static bool ApplyMath(ReadOnlySpan<char> math, bool roundUp, ref DateTimeOffset value, out bool outOfRange)
     {
+        outOfRange = false;
         var i = 0;
         while (i < math.Length)
         {
@@ -136,12 +146,15 @@ public static class RuleSchedule
                 i++;
             }
             var amount = 1;
-            if (i > start && !int.TryParse(math[start..i], NumberStyles.None, CultureInfo.InvariantCulture, out amount))
+            var tooBig = i > start && !int.TryParse(math[start..i], NumberStyles.None, CultureInfo.InvariantCulture, out amount);
+            if (i >= math.Length || !IsUnit(math[i]))
             {
                 return false;
             }
-            if (i >= math.Length || !IsUnit(math[i]))
+            if (tooBig)
             {
+                // Digits and a unit: well-formed, only too far away.
+                outOfRange = true;
                 return false;
             }
             value = Add(value, op == '-' ? -amount : amount, math[i++]);

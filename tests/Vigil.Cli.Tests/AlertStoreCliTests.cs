@@ -155,6 +155,20 @@ public sealed partial class AlertStoreCliTests
         Assert.Contains("more match", lines[^1], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("99999999d")]
+    [InlineData("now-99999999d")]
+    [InlineData("9999999d")]
+    public void AlertsList_SinceOutOfRange_IsAUsageError(string since)
+    {
+        var store = NewStore();
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var r = CliRunner.Run("alerts", "list", "--store", store, "--since", since);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"vigil: --since: '{since}' is out of range", r.Stderr, StringComparison.Ordinal);
+        Assert.Empty(r.Stdout);
+    }
+
     [Fact]
     public void ScanBulkFormat_PairsCreateActionsWithAlertDocuments()
     {

@@ -86,10 +86,32 @@ public sealed class TriageCommandTests
         Assert.Equal(["curl", "socat"], added["packages"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public void Triage_SinceOutOfRange_SaysSo()
+    {
+        var r = CliRunner.Run("triage", DebianRoot(), "--since", "99999999d");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("vigil triage: --since: '99999999d' is out of range", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Triage_SinceNowMinus_IsAcceptedAsByAlertsList()
+    {
+        var r = CliRunner.Run("triage", DebianRoot(), "--since", "now-1h", "--format", "json");
+        Assert.Equal(0, r.ExitCode);
+        // Every event of the root is from 2024.
+        Assert.Empty(JsonNode.Parse(r.Stdout)!["events"]!.AsArray());
+        var all = CliRunner.Run("triage", DebianRoot(), "--since", "now-36500d", "--format", "json");
+        Assert.Equal(3, JsonNode.Parse(all.Stdout)!["events"]!.AsArray().Count);
+    }
+
     [Theory]
     [InlineData(new string[] { "triage" }, 2)]
     [InlineData(new string[] { "triage", "/", "--container", "abc" }, 2)]
     [InlineData(new string[] { "triage", "/", "--since", "last tuesday" }, 2)]
+    [InlineData(new string[] { "triage", "/", "--since", "99999999d" }, 2)]
+    [InlineData(new string[] { "triage", "/", "--since", "now-99999999d" }, 2)]
+    [InlineData(new string[] { "triage", "/", "--since", "9999999d" }, 2)]
     [InlineData(new string[] { "triage", "/no/such/root" }, 1)]
     [InlineData(new string[] { "triage", "--container", "0123456789abcdef0123" }, 1)]
     public void Triage_BadInvocations_SayWhy(string[] args, int exit)

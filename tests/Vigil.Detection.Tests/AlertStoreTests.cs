@@ -479,6 +479,29 @@ public sealed class AlertStoreTests : IDisposable
         Assert.Contains("ISO-8601", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("99999999d")]
+    [InlineData("now-99999999d")]
+    [InlineData("9999999d")]
+    [InlineData("2000000w")]
+    [InlineData("99999999999999999999999s")]
+    public void ParseSince_BeyondTheCalendar_IsOutOfRangeNotACrash(string text)
+    {
+        var now = new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
+        Assert.Null(AlertTimes.ParseSince(text, now, out var error));
+        Assert.StartsWith($"'{text}' is out of range", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParseSince_BackToYearOne_Parses_OneDayMoreIsOutOfRange()
+    {
+        var now = new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
+        var days = (now - DateTimeOffset.MinValue).Days;
+        Assert.Equal("0001-01-01T12:00:00.000Z", AlertTimes.Format(AlertTimes.ParseSince($"now-{days}d", now, out _)!.Value));
+        Assert.Null(AlertTimes.ParseSince($"now-{days + 1}d", now, out var error));
+        Assert.Contains("out of range", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void BulkSink_PairsCreateActionsWithDocuments_ThatElasticsearchCanIndex()
     {

@@ -169,6 +169,52 @@ public sealed partial class AlertStoreCliTests
         Assert.Empty(r.Stdout);
     }
 
+    private static void CorruptDocument(string store, string uuid, string json)
+    {
+        using var c = new SqliteConnection($"Data Source={store};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "UPDATE alerts SET document = $d WHERE uuid = $u";
+        cmd.Parameters.AddWithValue("$d", json);
+        cmd.Parameters.AddWithValue("$u", uuid);
+        Assert.Equal(1, cmd.ExecuteNonQuery());
+    }
+
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("[]")]
+    public void Alerts_CorruptStoredDocument_IsNamedByUuid_AndExitsOne(string json)
+    {
+        var store = NewStore();
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var uuids = Ndjson(CliRunner.Run("alerts", "list", "--store", store, "--format", "ndjson").Stdout)
+            .Select(l => JsonNode.Parse(l)!["kibana.alert.uuid"]!.GetValue<string>()).ToList();
+        CorruptDocument(store, uuids[0], json);
+        var message = $"vigil: alert {uuids[0]}: stored document is not a JSON object: ";
+
+        var show = CliRunner.Run("alerts", "show", "--store", store, uuids[0]);
+        Assert.Equal(1, show.ExitCode);
+        Assert.Contains(message, show.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run("alerts", "show", "--store", store, uuids[1]).ExitCode);
+
+        var list = CliRunner.Run("alerts", "list", "--store", store, "--format", "ndjson");
+        Assert.Equal(1, list.ExitCode);
+        Assert.Contains(message, list.Stderr, StringComparison.Ordinal);
+        var lines = Ndjson(list.Stdout);
+        Assert.Equal(12, lines.Length);
+        Assert.All(lines, l => Assert.IsType<JsonObject>(JsonNode.Parse(l)));
+        var table = CliRunner.Run("alerts", "list", "--store", store, "--format", "table");
+        Assert.Equal(1, table.ExitCode);
+        Assert.Contains(message, table.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(uuids[0][..12], table.Stdout, StringComparison.Ordinal);
+
+        var set = CliRunner.Run("alerts", "set-status", "--store", store, uuids[1], uuids[0], "closed");
+        Assert.Equal(1, set.ExitCode);
+        Assert.Contains($"alert {uuids[0]}: stored document is not a JSON object: ", set.Stderr, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", set.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Ndjson(CliRunner.Run("alerts", "list", "--store", store, "--status", "closed", "--format", "ndjson").Stdout));
+    }
+
     [Fact]
     public void ScanBulkFormat_PairsCreateActionsWithAlertDocuments()
     {

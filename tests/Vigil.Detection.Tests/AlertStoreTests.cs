@@ -502,6 +502,46 @@ public sealed class AlertStoreTests : IDisposable
         Assert.Contains("out of range", error, StringComparison.Ordinal);
     }
 
+    /// <summary>Replaces the stored document of <paramref name="uuid"/> with <paramref name="json"/>, behind the store's back.</summary>
+    private void CorruptDocument(string uuid, string json)
+    {
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "UPDATE alerts SET document = $d WHERE uuid = $u";
+        cmd.Parameters.AddWithValue("$d", json);
+        cmd.Parameters.AddWithValue("$u", uuid);
+        Assert.Equal(1, cmd.ExecuteNonQuery());
+    }
+
+    [Theory]
+    [InlineData("{not json", "stored document is not a JSON object: ")]
+    [InlineData("[]", "stored document is not a JSON object: it is an array")]
+    [InlineData("null", "stored document is not a JSON object: it is null")]
+    public void CorruptDocument_IsReportedWithItsUuid_AndSetStatusChangesNothing(string json, string message)
+    {
+        using (var store = AlertStore.Open(DbPath))
+        {
+            store.Add(Doc("a1", "rule-a", "low", "2026-11-20T09:00:00.000Z", "2026-12-01T00:00:00.000Z"));
+            store.Add(Doc("a2", "rule-a", "low", "2026-11-20T10:00:00.000Z", "2026-12-01T00:00:00.000Z"));
+        }
+        CorruptDocument("a1", json);
+        using var s = AlertStore.Open(DbPath);
+        var bad = s.Find("a1")!;
+        Assert.False(bad.TryDocument(out _, out var error));
+        Assert.StartsWith("alert a1: " + message, error, StringComparison.Ordinal);
+        Assert.StartsWith("alert a1: " + message, Assert.Throws<InvalidDataException>(bad.Document).Message, StringComparison.Ordinal);
+        Assert.True(s.Find("a2")!.TryDocument(out var good, out _));
+        Assert.Equal("a2", good["kibana.alert.uuid"]!.GetValue<string>());
+
+        var refused = Assert.Throws<AlertStoreException>(() => s.SetStatus(["a2", "a1"], AlertWorkflowStatus.Closed));
+        Assert.Contains("alert a1: " + message, refused.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("open", s.Find("a2")!.Status);
+        Assert.Equal("open", s.Find("a2")!.Document()["kibana.alert.workflow_status"]!.GetValue<string>());
+        Assert.Equal(json, s.Find("a1")!.DocumentJson);
+    }
+
     [Fact]
     public void BulkSink_PairsCreateActionsWithDocuments_ThatElasticsearchCanIndex()
     {

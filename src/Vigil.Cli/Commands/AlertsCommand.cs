@@ -77,7 +77,18 @@ internal static class AlertsCommand
             };
             return WithStore(path, stderr, s =>
             {
-                var alerts = s.List(query);
+                // A row whose document is damaged is named on stderr and left out; the others are still listed.
+                var exit = Program.Ok;
+                var alerts = s.List(query).Where(a =>
+                {
+                    if (a.TryDocument(out _, out var error))
+                    {
+                        return true;
+                    }
+                    stderr.WriteLine($"vigil: {Clean(error)}");
+                    exit = Program.Errors;
+                    return false;
+                }).ToList();
                 var shown = max == 0 ? alerts : alerts.Take(max).ToList();
                 if (fmt == "ndjson")
                 {
@@ -94,7 +105,7 @@ internal static class AlertsCommand
                         stdout.WriteLine($"(first {max} shown; more match: use --limit N, or --limit 0 for all)");
                     }
                 }
-                return Program.Ok;
+                return exit;
             });
         });
         return command;
@@ -169,14 +180,14 @@ internal static class AlertsCommand
             using var store = AlertStore.Open(path, new AlertStoreOptions { ReadOnly = true });
             return action(store);
         }
-        catch (AlertStoreException ex)
+        catch (Exception ex) when (ex is AlertStoreException or InvalidDataException)
         {
-            stderr.WriteLine($"vigil: {ex.Message}");
+            stderr.WriteLine($"vigil: {Clean(ex.Message)}");
             return Program.Errors;
         }
     }
 
-    private static void WriteTable(TextWriter stdout, IReadOnlyList<StoredAlert> alerts)
+    private static void WriteTable(TextWriter stdout, List<StoredAlert> alerts)
     {
         if (alerts.Count == 0)
         {
@@ -195,7 +206,10 @@ internal static class AlertsCommand
 
     private static string Cut(string s, int max)
     {
-        var clean = new string(s.Select(ch => char.IsControl(ch) ? ' ' : ch).ToArray());
+        var clean = Clean(s);
         return clean.Length <= max ? clean : string.Concat(clean.AsSpan(0, max - 1), "…");
     }
+
+    /// <summary>Text from an alert document (attacker-controlled) with control characters blanked, so none reaches the terminal.</summary>
+    private static string Clean(string s) => new(s.Select(ch => char.IsControl(ch) ? ' ' : ch).ToArray());
 }

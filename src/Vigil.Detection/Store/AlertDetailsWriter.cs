@@ -148,7 +148,18 @@ public static class AlertDetailsWriter
 
     private static string Str(JsonNode? node) => node is JsonValue v ? v.ToString() : string.Empty;
 
-    private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
+    /// <summary>Rule metadata kept by the store; a damaged value is left out rather than failing the page.</summary>
+    private static JsonNode? Parse(string? json)
+    {
+        try
+        {
+            return json is null ? null : JsonNode.Parse(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     private static string? Text(JsonObject doc, string path) =>
         doc.TryGetPropertyValue(path, out var v) && v is JsonValue value ? value.ToString() : JsonFlattener.GetText(doc, path);

@@ -535,18 +535,16 @@ public sealed class AlertStore : IAlertSink
             {
                 using var read = _connection.CreateCommand();
                 read.Transaction = tx;
-                read.CommandText = "SELECT status, document FROM alerts WHERE uuid = $u";
+                read.CommandText = $"SELECT {Columns} FROM alerts WHERE uuid = $u";
                 read.Parameters.AddWithValue("$u", uuid);
-                string previous, json;
-                using (var r = read.ExecuteReader())
-                {
-                    r.Read();
-                    previous = r.GetString(0);
-                    json = r.GetString(1);
-                }
+                var stored = Read(read).Single();
+                var previous = stored.Status;
                 // The document is rewritten through System.Text.Json rather than SQLite's json_set, which would re-render
-                // numbers and escapes of the whole document.
-                var doc = JsonNode.Parse(json)!.AsObject();
+                // numbers and escapes of the whole document. A damaged one stops everything: the transaction is rolled back.
+                if (!stored.TryDocument(out var doc, out var error))
+                {
+                    throw new AlertStoreException(Path, error + "; nothing was changed");
+                }
                 doc["kibana.alert.workflow_status"] = text;
                 doc["kibana.alert.workflow_status_updated_at"] = when;
                 using var update = _connection.CreateCommand();

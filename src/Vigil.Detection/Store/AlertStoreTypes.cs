@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Vigil.Detection;
@@ -75,7 +77,43 @@ public sealed record StoredAlert(
     string? OriginalTime, string CreatedAt, string? Host, string? ContainerId, bool BuildingBlock, string DocumentJson)
 {
     /// <summary>The alert document parsed.</summary>
-    public JsonObject Document() => JsonNode.Parse(DocumentJson)!.AsObject();
+    /// <exception cref="InvalidDataException">The stored document is not a JSON object; the message names the alert.</exception>
+    public JsonObject Document() => TryDocument(out var document, out var error) ? document : throw new InvalidDataException(error);
+
+    /// <summary>
+    /// The alert document parsed, or false with <c>alert UUID: stored document is not a JSON object: why</c> when the
+    /// stored text is not valid JSON or not an object (a file edited or damaged outside Vigil).
+    /// </summary>
+    public bool TryDocument([NotNullWhen(true)] out JsonObject? document, [NotNullWhen(false)] out string? error)
+    {
+        document = null;
+        string why;
+        try
+        {
+            switch (JsonNode.Parse(DocumentJson))
+            {
+                case JsonObject o:
+                    document = o;
+                    error = null;
+                    return true;
+                case null:
+                    why = "it is null";
+                    break;
+                case JsonArray:
+                    why = "it is an array";
+                    break;
+                default:
+                    why = "it is a single value";
+                    break;
+            }
+        }
+        catch (JsonException ex)
+        {
+            why = ex.Message;
+        }
+        error = $"alert {Uuid}: stored document is not a JSON object: {why}";
+        return false;
+    }
 }
 
 /// <summary>Rule metadata kept by the store for <c>alerts show</c>.</summary>

@@ -216,6 +216,45 @@ public sealed partial class AlertStoreCliTests
     }
 
     [Fact]
+    public void AlertsShow_SequenceShell_EventTimeIsTheSequencesNotTheDetection()
+    {
+        var dir = CliRunner.TempDir();
+        File.WriteAllText(Path.Combine(dir, "seq.toml"), """
+            [metadata]
+            creation_date = "2026/12/03"
+            updated_date = "2026/12/03"
+            maturity = "production"
+
+            [rule]
+            author = ["Vigil tests"]
+            description = "A shell forks and the child execs a package manager."
+            from = "now-6m"
+            index = ["logs-cloud_defend.process*"]
+            language = "eql"
+            name = "Fork Then Package Manager"
+            risk_score = 73
+            rule_id = "00000000-0000-4000-8000-00000000beef"
+            severity = "high"
+            type = "eql"
+            query = '''
+            sequence by process.entity_id with maxspan=30s
+              [process where event.action == "fork"]
+              [process where event.action == "exec" and process.name in ("apt-get", "apt", "apk", "dnf", "yum")]
+            '''
+            """);
+        var store = Path.Combine(dir, "alerts.db");
+        Assert.Equal(0, CliRunner.Run("scan", "--rules", dir, "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var shells = Ndjson(CliRunner.Run("alerts", "list", "--store", store, "--format", "ndjson").Stdout)
+            .Select(l => JsonNode.Parse(l)!.AsObject()).Where(d => d.ContainsKey("kibana.alert.group.id")).ToList();
+        Assert.NotEmpty(shells);
+        var show = CliRunner.Run("alerts", "show", "--store", store, shells[0]["kibana.alert.uuid"]!.GetValue<string>());
+        Assert.Equal(0, show.ExitCode);
+        Assert.Matches(@"\n  Event time   2026-11-20T\d\d:\d\d:\d\d\.\d{3}Z\n", show.Stdout);
+        var table = CliRunner.Run("alerts", "list", "--store", store, "--format", "table").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(table.Skip(1), l => Assert.Contains("  2026-11-20T", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ScanBulkFormat_PairsCreateActionsWithAlertDocuments()
     {
         var dir = CliRunner.TempDir();

@@ -542,6 +542,50 @@ public sealed class AlertStoreTests : IDisposable
         Assert.Equal(json, s.Find("a1")!.DocumentJson);
     }
 
+    /// <summary>Shells (kibana.alert.group.id, no group.index) with the earliest event time of their building blocks.</summary>
+    private static Dictionary<string, string> ExpectedShellTimes(List<Alert> alerts)
+    {
+        var shells = alerts.Where(a => a.Document.ContainsKey("kibana.alert.group.id") && !a.Document.ContainsKey("kibana.alert.group.index")).ToList();
+        Assert.NotEmpty(shells);
+        return shells.ToDictionary(
+            s => s.Id,
+            s => alerts.Where(b => b.Document.ContainsKey("kibana.alert.group.index") && b.Field("kibana.alert.group.id") == s.Id)
+                .Select(b => AlertTimes.Format(DateTimeOffset.Parse(b.Field("kibana.alert.original_time")!, System.Globalization.CultureInfo.InvariantCulture)))
+                .Min(StringComparer.Ordinal)!);
+    }
+
+    [Theory]
+    [InlineData(false, 500)]
+    [InlineData(true, 500)]
+    [InlineData(false, 1)]
+    public void SequenceShell_EventTimeColumn_IsItsFirstBuildingBlocksTime_DocumentUnchanged(bool blocksFirst, int batch)
+    {
+        var alerts = Alerts(BuiltInAndSequence());
+        var expected = ExpectedShellTimes(alerts);
+        var ordered = blocksFirst ? alerts.OrderBy(a => expected.ContainsKey(a.Id) ? 1 : 0).ToList() : alerts;
+        using (var store = AlertStore.Open(DbPath, new AlertStoreOptions { BatchSize = batch }))
+        {
+            foreach (var a in ordered)
+            {
+                store.Add(a.Document);
+            }
+        }
+        using var s = AlertStore.Open(DbPath);
+        foreach (var (shell, time) in expected)
+        {
+            var stored = s.Find(shell)!;
+            Assert.Equal(time, stored.OriginalTime);
+            // The document stays as Kibana writes it: the shell's original_time is its creation time there.
+            var doc = alerts.Single(a => a.Id == shell).Document;
+            Assert.True(JsonNode.DeepEquals(doc, stored.Document()));
+            Assert.NotEqual(time, AlertTimes.Format(DateTimeOffset.Parse(doc["kibana.alert.original_time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        // Shells sort among the events of their time, not at the detection time.
+        var listed = s.List(new AlertQuery()).Select(a => a.OriginalTime).ToList();
+        Assert.Equal(listed.OrderByDescending(t => t, StringComparer.Ordinal), listed);
+        Assert.All(listed, t => Assert.StartsWith("2026-11-20", t, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void BulkSink_PairsCreateActionsWithDocuments_ThatElasticsearchCanIndex()
     {

@@ -255,6 +255,53 @@ public sealed partial class AlertStoreCliTests
     }
 
     [Fact]
+    public void Alerts_EmptyUuid_IsAUsageError()
+    {
+        var store = NewStore();
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var show = CliRunner.Run("alerts", "show", "--store", store, "");
+        Assert.Equal(2, show.ExitCode);
+        Assert.Contains("vigil: the alert uuid is empty", show.Stderr, StringComparison.Ordinal);
+        var set = CliRunner.Run("alerts", "set-status", "--store", store, " ", "closed");
+        Assert.Equal(2, set.ExitCode);
+        Assert.Contains("vigil: the alert uuid is empty", set.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AlertsList_LimitThatIsNotANumber_SaysSoPlainly()
+    {
+        var r = CliRunner.Run("alerts", "list", "--store", NewStore(), "--limit", "abc");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("vigil: --limit: 'abc' is not a whole number", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Alerts_StatusSeverityAndFormat_AcceptAnyCase()
+    {
+        var store = NewStore();
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var r = CliRunner.Run("alerts", "list", "--store", store, "--status", "OPEN", "--severity", "Low", "--format", "NDJSON");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(13, Ndjson(r.Stdout).Length);
+        var table = CliRunner.Run("alerts", "list", "--store", store, "--format", "Table", "--limit", "1");
+        Assert.Equal(0, table.ExitCode);
+        Assert.StartsWith("UUID", table.Stdout, StringComparison.Ordinal);
+        var bad = CliRunner.Run("alerts", "list", "--store", store, "--status", "resolved");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("vigil: --status: 'resolved' is not one of open, acknowledged, closed", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AlertsSetStatus_Help_SaysTheStoreIsUpdated()
+    {
+        var r = CliRunner.Run("alerts", "set-status", "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("Alert store to update", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Alert store to read", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ScanBulkFormat_PairsCreateActionsWithAlertDocuments()
     {
         var dir = CliRunner.TempDir();

@@ -112,6 +112,7 @@ public sealed class TriageCommandTests
     [InlineData(new string[] { "triage", "/", "--since", "99999999d" }, 2)]
     [InlineData(new string[] { "triage", "/", "--since", "now-99999999d" }, 2)]
     [InlineData(new string[] { "triage", "/", "--since", "9999999d" }, 2)]
+    [InlineData(new string[] { "triage", "--container", "" }, 2)]
     [InlineData(new string[] { "triage", "/no/such/root" }, 1)]
     [InlineData(new string[] { "triage", "--container", "0123456789abcdef0123" }, 1)]
     public void Triage_BadInvocations_SayWhy(string[] args, int exit)

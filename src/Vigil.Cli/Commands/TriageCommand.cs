@@ -31,6 +31,11 @@ internal static class TriageCommand
                 stderr.WriteLine("vigil triage: give either ROOT or --container ID");
                 return Program.Usage;
             }
+            if (id is not null && string.IsNullOrWhiteSpace(id))
+            {
+                stderr.WriteLine("vigil triage: --container needs a container id (or a unique prefix of one)");
+                return Program.Usage;
+            }
             DateTimeOffset? from = null;
             if (parse.GetValue(since) is { } text)
             {

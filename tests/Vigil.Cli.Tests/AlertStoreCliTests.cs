@@ -302,6 +302,34 @@ public sealed partial class AlertStoreCliTests
     }
 
     [Fact]
+    public void AlertsList_Table_HasNoControlCharactersFromTheDocument()
+    {
+        var store = NewStore();
+        using (var s = Vigil.Detection.AlertStore.Open(store))
+        {
+            s.Add(new JsonObject
+            {
+                ["@timestamp"] = "2026-12-01T00:00:00.000Z",
+                ["host"] = new JsonObject { ["name"] = "node\u001b[2J" },
+                ["container"] = new JsonObject { ["id"] = "\u001b]0;x\u0007abc" },
+                ["kibana.alert.uuid"] = "feed\u001b[8mface",
+                ["kibana.alert.rule.rule_id"] = "r",
+                ["kibana.alert.rule.name"] = "Rule\u009b31m",
+                ["kibana.alert.severity"] = "low\u001b[5m",
+                ["kibana.alert.workflow_status"] = "open",
+                ["kibana.alert.original_time"] = "not a time\u001b[2J",
+            });
+        }
+        var r = CliRunner.Run("alerts", "list", "--store", store, "--format", "table");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("feed", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(r.Stdout, c => char.IsControl(c) && c is not '\n' and not '\r');
+        var show = CliRunner.Run("alerts", "show", "--store", store, "feed");
+        Assert.Equal(0, show.ExitCode);
+        Assert.DoesNotContain(show.Stdout, c => char.IsControl(c) && c is not '\n' and not '\r');
+    }
+
+    [Fact]
     public void ScanBulkFormat_PairsCreateActionsWithAlertDocuments()
     {
         var dir = CliRunner.TempDir();

@@ -105,6 +105,18 @@ public sealed class TriageCommandTests
         Assert.Equal(3, JsonNode.Parse(all.Stdout)!["events"]!.AsArray().Count);
     }
 
+    [Fact]
+    public void Triage_WarningsQuotingTheRoot_HaveNoRawControlCharacters()
+    {
+        var root = DebianRoot();
+        File.AppendAllText(Path.Join(root, "var/log/apt/history.log"), "Start-Date: \u001b[2J\u001b]0;pwned\u0007\nCommandline: apt-get install x\nEnd-Date: 2024-03-06  10:00:00\n\n");
+        var r = CliRunner.Run("triage", root);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("/var/log/apt/history.log(", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("\\x1b[2J\\x1b]0;pwned\\x07", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(r.Stderr, c => char.IsControl(c) && c is not '\n' and not '\r');
+    }
+
     [Theory]
     [InlineData(new string[] { "triage" }, 2)]
     [InlineData(new string[] { "triage", "/", "--container", "abc" }, 2)]

@@ -587,6 +587,33 @@ public sealed class AlertStoreTests : IDisposable
     }
 
     [Fact]
+    public void DetailsPage_ControlCharactersFromTheDocument_NeverReachTheTerminal()
+    {
+        var doc = Doc("a1", "rule-a", "low", "2026-11-20T09:00:00.000Z", "2026-12-01T00:00:00.000Z");
+        doc["process"] = new JsonObject
+        {
+            ["pid"] = 7,
+            ["name"] = "evil\u001b[2J",
+            ["args"] = new JsonArray("evil\u001b]0;pwned\u0007", "x"),
+            ["entry_leader"] = new JsonObject { ["pid"] = 1, ["name"] = "sh", ["entry_meta"] = new JsonObject { ["type"] = "container\u009b31m" } },
+        };
+        doc["kibana.alert.rule.threat"] = JsonNode.Parse("""[{"framework":"MITRE ATT&CK","tactic":{"id":"TA0002\u001b[5m","name":"Exec\u001bution"},"technique":[{"id":"T1072","name":"Soft\u0007ware","subtechnique":[{"id":"T1072.001","name":"x\u001b[8m"}]}]}]""");
+        doc["kibana.alert.rule.false_positives"] = JsonNode.Parse("""["bad\u001b[2J note"]""");
+        doc["kibana.alert.rule.note"] = "## Guide\u001b[2J\nstep \u001b[31mred";
+        using (var store = AlertStore.Open(DbPath))
+        {
+            store.Add(doc);
+        }
+        using var s = AlertStore.Open(DbPath);
+        var page = new StringWriter();
+        AlertDetailsWriter.Write(page, s.Find("a1")!, ansi: false);
+        var text = page.ToString();
+        Assert.Contains("Exec", text, StringComparison.Ordinal);
+        Assert.Contains("entry_meta.type: container", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(text, c => char.IsControl(c) && c != '\n');
+    }
+
+    [Fact]
     public void BulkSink_PairsCreateActionsWithDocuments_ThatElasticsearchCanIndex()
     {
         var alerts = Alerts(BuiltInAndSequence());

@@ -108,4 +108,10 @@ public sealed class ReportTests : IDisposable
         Assert.False(TriageOptions.TryParseSince(text, now, out _));
     }
 
+    [Fact]
+    public void Warning_ControlCharactersFromTheRoot_AreEscaped()
+    {
+        var w = new TriageWarning("/var/log/apt/\u001b]0;x\u0007history.log", 3, "Start-Date '\u001b[2J\u009b1m\tx' is not a date");
+        Assert.Equal(@"/var/log/apt/\x1b]0;x\x07history.log(3): warning: Start-Date '\x1b[2J\x9b1m" + "\tx' is not a date", w.ToString());
+    }
 }

@@ -170,7 +170,7 @@ internal static class AlertsCommand
                 var alert = s.Find(id);
                 if (alert is null)
                 {
-                    stderr.WriteLine($"vigil: no alert with uuid '{id}' in {s.Path}");
+                    stderr.WriteLine($"vigil: no alert with uuid '{Clean(id)}' in {s.Path}");
                     return Program.Errors;
                 }
                 var rule = alert.RuleUuid is { } ru ? s.FindRule(ru) : null;
@@ -245,8 +245,8 @@ internal static class AlertsCommand
         foreach (var a in alerts)
         {
             stdout.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, Row,
-                a.Uuid[..Math.Min(12, a.Uuid.Length)], a.OriginalTime ?? "-", a.Severity ?? "-", a.Status,
-                Cut(a.Host ?? "-", 16), a.ContainerId is { Length: > 0 } c ? c[..Math.Min(12, c.Length)] : "-", Cut(a.RuleName, 80)));
+                Clean(a.Uuid[..Math.Min(12, a.Uuid.Length)]), Cut(a.OriginalTime ?? "-", 24), Cut(a.Severity ?? "-", 8), Cut(a.Status, 12),
+                Cut(a.Host ?? "-", 16), a.ContainerId is { Length: > 0 } c ? Clean(c[..Math.Min(12, c.Length)]) : "-", Cut(a.RuleName, 80)));
         }
     }
 

@@ -97,6 +97,31 @@ public sealed record AddedPackage(InstalledPackage Package, DateTimeOffset? Time
 /// <param name="Message">What is wrong.</param>
 public sealed record TriageWarning(string File, int? Line, string Message)
 {
-    /// <summary>The warning in the clickable <c>file(line): warning: message</c> form.</summary>
-    public override string ToString() => Line is { } l ? $"{File}({l}): warning: {Message}" : $"{File}: warning: {Message}";
+    /// <summary>
+    /// The warning in the clickable <c>file(line): warning: message</c> form. Paths and quoted text come from the
+    /// container's files, so control characters (other than tab) are written as <c>\xNN</c>: they cannot drive the
+    /// terminal and still show what was there.
+    /// </summary>
+    public override string ToString() => Escape(Line is { } l ? $"{File}({l}): warning: {Message}" : $"{File}: warning: {Message}");
+
+    private static string Escape(string s)
+    {
+        if (!s.Any(c => char.IsControl(c) && c != '\t'))
+        {
+            return s;
+        }
+        var sb = new System.Text.StringBuilder(s.Length + 16);
+        foreach (var c in s)
+        {
+            if (char.IsControl(c) && c != '\t')
+            {
+                sb.Append(@"\x").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+        return sb.ToString();
+    }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Vigil.Triage.Readers;
 
@@ -13,28 +14,56 @@ public sealed class TriageOptions
     public string? BaselineRoot { get; init; }
 
     /// <summary>
-    /// Parses a <c>--since</c> value: an ISO 8601 date or time (UTC when no zone is given) or an age such as
-    /// <c>90m</c>, <c>6h</c>, <c>2d</c> counted back from <paramref name="now"/>.
+    /// Parses a <c>--since</c> value: an ISO 8601 date or time (UTC when no zone is given), <c>now</c>, or an age such as
+    /// <c>90m</c>, <c>6h</c>, <c>2d</c>, <c>now-1h</c> counted back from <paramref name="now"/>.
     /// </summary>
-    public static bool TryParseSince(string text, DateTimeOffset now, out DateTimeOffset since)
+    public static bool TryParseSince(string text, DateTimeOffset now, out DateTimeOffset since) => TryParseSince(text, now, out since, out _);
+
+    /// <summary>
+    /// As <see cref="TryParseSince(string, DateTimeOffset, out DateTimeOffset)"/>, with the reason when it fails (also when
+    /// an age reaches back before year 1). The same forms as <c>vigil alerts list --since</c> (Vigil.Detection's
+    /// <c>AlertTimes.ParseSince</c>); this copy exists because Vigil.Triage depends on no other Vigil project.
+    /// </summary>
+    public static bool TryParseSince(string text, DateTimeOffset now, out DateTimeOffset since, [NotNullWhen(false)] out string? error)
     {
+        ArgumentNullException.ThrowIfNull(text);
         since = default;
-        text = text.Trim();
-        if (text.Length >= 2 && char.IsAsciiDigit(text[0]) && text[^1] is 's' or 'm' or 'h' or 'd' or 'w'
-            && int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+        error = null;
+        var t = text.Trim();
+        if (t.Equals("now", StringComparison.OrdinalIgnoreCase))
         {
-            var unit = text[^1] switch
-            {
-                's' => TimeSpan.FromSeconds(1),
-                'm' => TimeSpan.FromMinutes(1),
-                'h' => TimeSpan.FromHours(1),
-                'd' => TimeSpan.FromDays(1),
-                _ => TimeSpan.FromDays(7),
-            };
-            since = now - (unit * n);
+            since = now;
             return true;
         }
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out since);
+        var age = t.StartsWith("now-", StringComparison.OrdinalIgnoreCase) ? t[4..] : t;
+        long? unit = age.Length >= 2 ? age[^1] switch
+        {
+            's' => TimeSpan.TicksPerSecond,
+            'm' => TimeSpan.TicksPerMinute,
+            'h' => TimeSpan.TicksPerHour,
+            'd' => TimeSpan.TicksPerDay,
+            'w' => 7 * TimeSpan.TicksPerDay,
+            _ => null,
+        } : null;
+        var digits = age.AsSpan(0, Math.Max(0, age.Length - 1));
+        if (unit is { } u && digits.Length > 0 && !digits.ContainsAnyExceptInRange('0', '9'))
+        {
+            // Checked by hand: TimeSpan arithmetic overflows and DateTimeOffset throws before year 1.
+            if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                || n > (now.UtcTicks - DateTimeOffset.MinValue.UtcTicks) / u)
+            {
+                error = $"'{text}' is out of range: it reaches back before the year 1";
+                return false;
+            }
+            since = new DateTimeOffset(now.UtcTicks - (n * u), TimeSpan.Zero);
+            return true;
+        }
+        if (DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out since))
+        {
+            return true;
+        }
+        error = $"'{text}' is neither a date (2024-05-01, 2024-05-01T08:00:00+02:00) nor an age (90m, 6h, 2d, 1w, now-1h)";
+        return false;
     }
 }
 

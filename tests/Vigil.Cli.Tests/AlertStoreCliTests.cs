@@ -155,6 +155,180 @@ public sealed partial class AlertStoreCliTests
         Assert.Contains("more match", lines[^1], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("99999999d")]
+    [InlineData("now-99999999d")]
+    [InlineData("9999999d")]
+    public void AlertsList_SinceOutOfRange_IsAUsageError(string since)
+    {
+        var store = NewStore();
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var r = CliRunner.Run("alerts", "list", "--store", store, "--since", since);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"vigil: --since: '{since}' is out of range", r.Stderr, StringComparison.Ordinal);
+        Assert.Empty(r.Stdout);
+    }
+
+    private static void CorruptDocument(string store, string uuid, string json)
+    {
+        using var c = new SqliteConnection($"Data Source={store};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "UPDATE alerts SET document = $d WHERE uuid = $u";
+        cmd.Parameters.AddWithValue("$d", json);
+        cmd.Parameters.AddWithValue("$u", uuid);
+        Assert.Equal(1, cmd.ExecuteNonQuery());
+    }
+
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("[]")]
+    public void Alerts_CorruptStoredDocument_IsNamedByUuid_AndExitsOne(string json)
+    {
+        var store = NewStore();
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var uuids = Ndjson(CliRunner.Run("alerts", "list", "--store", store, "--format", "ndjson").Stdout)
+            .Select(l => JsonNode.Parse(l)!["kibana.alert.uuid"]!.GetValue<string>()).ToList();
+        CorruptDocument(store, uuids[0], json);
+        var message = $"vigil: alert {uuids[0]}: stored document is not a JSON object: ";
+
+        var show = CliRunner.Run("alerts", "show", "--store", store, uuids[0]);
+        Assert.Equal(1, show.ExitCode);
+        Assert.Contains(message, show.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run("alerts", "show", "--store", store, uuids[1]).ExitCode);
+
+        var list = CliRunner.Run("alerts", "list", "--store", store, "--format", "ndjson");
+        Assert.Equal(1, list.ExitCode);
+        Assert.Contains(message, list.Stderr, StringComparison.Ordinal);
+        var lines = Ndjson(list.Stdout);
+        Assert.Equal(12, lines.Length);
+        Assert.All(lines, l => Assert.IsType<JsonObject>(JsonNode.Parse(l)));
+        var table = CliRunner.Run("alerts", "list", "--store", store, "--format", "table");
+        Assert.Equal(1, table.ExitCode);
+        Assert.Contains(message, table.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(uuids[0][..12], table.Stdout, StringComparison.Ordinal);
+
+        var set = CliRunner.Run("alerts", "set-status", "--store", store, uuids[1], uuids[0], "closed");
+        Assert.Equal(1, set.ExitCode);
+        Assert.Contains($"alert {uuids[0]}: stored document is not a JSON object: ", set.Stderr, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", set.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Ndjson(CliRunner.Run("alerts", "list", "--store", store, "--status", "closed", "--format", "ndjson").Stdout));
+    }
+
+    [Fact]
+    public void AlertsShow_SequenceShell_EventTimeIsTheSequencesNotTheDetection()
+    {
+        var dir = CliRunner.TempDir();
+        File.WriteAllText(Path.Combine(dir, "seq.toml"), """
+            [metadata]
+            creation_date = "2026/12/03"
+            updated_date = "2026/12/03"
+            maturity = "production"
+
+            [rule]
+            author = ["Vigil tests"]
+            description = "A shell forks and the child execs a package manager."
+            from = "now-6m"
+            index = ["logs-cloud_defend.process*"]
+            language = "eql"
+            name = "Fork Then Package Manager"
+            risk_score = 73
+            rule_id = "00000000-0000-4000-8000-00000000beef"
+            severity = "high"
+            type = "eql"
+            query = '''
+            sequence by process.entity_id with maxspan=30s
+              [process where event.action == "fork"]
+              [process where event.action == "exec" and process.name in ("apt-get", "apt", "apk", "dnf", "yum")]
+            '''
+            """);
+        var store = Path.Combine(dir, "alerts.db");
+        Assert.Equal(0, CliRunner.Run("scan", "--rules", dir, "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var shells = Ndjson(CliRunner.Run("alerts", "list", "--store", store, "--format", "ndjson").Stdout)
+            .Select(l => JsonNode.Parse(l)!.AsObject()).Where(d => d.ContainsKey("kibana.alert.group.id")).ToList();
+        Assert.NotEmpty(shells);
+        var show = CliRunner.Run("alerts", "show", "--store", store, shells[0]["kibana.alert.uuid"]!.GetValue<string>());
+        Assert.Equal(0, show.ExitCode);
+        Assert.Matches(@"\n  Event time   2026-11-20T\d\d:\d\d:\d\d\.\d{3}Z\n", show.Stdout);
+        var table = CliRunner.Run("alerts", "list", "--store", store, "--format", "table").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(table.Skip(1), l => Assert.Contains("  2026-11-20T", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Alerts_EmptyUuid_IsAUsageError()
+    {
+        var store = NewStore();
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var show = CliRunner.Run("alerts", "show", "--store", store, "");
+        Assert.Equal(2, show.ExitCode);
+        Assert.Contains("vigil: the alert uuid is empty", show.Stderr, StringComparison.Ordinal);
+        var set = CliRunner.Run("alerts", "set-status", "--store", store, " ", "closed");
+        Assert.Equal(2, set.ExitCode);
+        Assert.Contains("vigil: the alert uuid is empty", set.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AlertsList_LimitThatIsNotANumber_SaysSoPlainly()
+    {
+        var r = CliRunner.Run("alerts", "list", "--store", NewStore(), "--limit", "abc");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("vigil: --limit: 'abc' is not a whole number", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Alerts_StatusSeverityAndFormat_AcceptAnyCase()
+    {
+        var store = NewStore();
+        Assert.Equal(0, CliRunner.Run("scan", "--store", store, "--format", "ndjson", "--out", store + ".ndjson", Sample).ExitCode);
+        var r = CliRunner.Run("alerts", "list", "--store", store, "--status", "OPEN", "--severity", "Low", "--format", "NDJSON");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(13, Ndjson(r.Stdout).Length);
+        var table = CliRunner.Run("alerts", "list", "--store", store, "--format", "Table", "--limit", "1");
+        Assert.Equal(0, table.ExitCode);
+        Assert.StartsWith("UUID", table.Stdout, StringComparison.Ordinal);
+        var bad = CliRunner.Run("alerts", "list", "--store", store, "--status", "resolved");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("vigil: --status: 'resolved' is not one of open, acknowledged, closed", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AlertsSetStatus_Help_SaysTheStoreIsUpdated()
+    {
+        var r = CliRunner.Run("alerts", "set-status", "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("Alert store to update", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Alert store to read", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AlertsList_Table_HasNoControlCharactersFromTheDocument()
+    {
+        var store = NewStore();
+        using (var s = Vigil.Detection.AlertStore.Open(store))
+        {
+            s.Add(new JsonObject
+            {
+                ["@timestamp"] = "2026-12-01T00:00:00.000Z",
+                ["host"] = new JsonObject { ["name"] = "node\u001b[2J" },
+                ["container"] = new JsonObject { ["id"] = "\u001b]0;x\u0007abc" },
+                ["kibana.alert.uuid"] = "feed\u001b[8mface",
+                ["kibana.alert.rule.rule_id"] = "r",
+                ["kibana.alert.rule.name"] = "Rule\u009b31m",
+                ["kibana.alert.severity"] = "low\u001b[5m",
+                ["kibana.alert.workflow_status"] = "open",
+                ["kibana.alert.original_time"] = "not a time\u001b[2J",
+            });
+        }
+        var r = CliRunner.Run("alerts", "list", "--store", store, "--format", "table");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("feed", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(r.Stdout, c => char.IsControl(c) && c is not '\n' and not '\r');
+        var show = CliRunner.Run("alerts", "show", "--store", store, "feed");
+        Assert.Equal(0, show.ExitCode);
+        Assert.DoesNotContain(show.Stdout, c => char.IsControl(c) && c is not '\n' and not '\r');
+    }
+
     [Fact]
     public void ScanBulkFormat_PairsCreateActionsWithAlertDocuments()
     {

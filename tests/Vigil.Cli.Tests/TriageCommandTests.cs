@@ -86,10 +86,45 @@ public sealed class TriageCommandTests
         Assert.Equal(["curl", "socat"], added["packages"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public void Triage_SinceOutOfRange_SaysSo()
+    {
+        var r = CliRunner.Run("triage", DebianRoot(), "--since", "99999999d");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("vigil triage: --since: '99999999d' is out of range", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Triage_SinceNowMinus_IsAcceptedAsByAlertsList()
+    {
+        var r = CliRunner.Run("triage", DebianRoot(), "--since", "now-1h", "--format", "json");
+        Assert.Equal(0, r.ExitCode);
+        // Every event of the root is from 2024.
+        Assert.Empty(JsonNode.Parse(r.Stdout)!["events"]!.AsArray());
+        var all = CliRunner.Run("triage", DebianRoot(), "--since", "now-36500d", "--format", "json");
+        Assert.Equal(3, JsonNode.Parse(all.Stdout)!["events"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Triage_WarningsQuotingTheRoot_HaveNoRawControlCharacters()
+    {
+        var root = DebianRoot();
+        File.AppendAllText(Path.Join(root, "var/log/apt/history.log"), "Start-Date: \u001b[2J\u001b]0;pwned\u0007\nCommandline: apt-get install x\nEnd-Date: 2024-03-06  10:00:00\n\n");
+        var r = CliRunner.Run("triage", root);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("/var/log/apt/history.log(", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("\\x1b[2J\\x1b]0;pwned\\x07", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(r.Stderr, c => char.IsControl(c) && c is not '\n' and not '\r');
+    }
+
     [Theory]
     [InlineData(new string[] { "triage" }, 2)]
     [InlineData(new string[] { "triage", "/", "--container", "abc" }, 2)]
     [InlineData(new string[] { "triage", "/", "--since", "last tuesday" }, 2)]
+    [InlineData(new string[] { "triage", "/", "--since", "99999999d" }, 2)]
+    [InlineData(new string[] { "triage", "/", "--since", "now-99999999d" }, 2)]
+    [InlineData(new string[] { "triage", "/", "--since", "9999999d" }, 2)]
+    [InlineData(new string[] { "triage", "--container", "" }, 2)]
     [InlineData(new string[] { "triage", "/no/such/root" }, 1)]
     [InlineData(new string[] { "triage", "--container", "0123456789abcdef0123" }, 1)]
     public void Triage_BadInvocations_SayWhy(string[] args, int exit)

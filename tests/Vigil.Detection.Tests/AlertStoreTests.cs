@@ -479,6 +479,140 @@ public sealed class AlertStoreTests : IDisposable
         Assert.Contains("ISO-8601", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("99999999d")]
+    [InlineData("now-99999999d")]
+    [InlineData("9999999d")]
+    [InlineData("2000000w")]
+    [InlineData("99999999999999999999999s")]
+    public void ParseSince_BeyondTheCalendar_IsOutOfRangeNotACrash(string text)
+    {
+        var now = new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
+        Assert.Null(AlertTimes.ParseSince(text, now, out var error));
+        Assert.StartsWith($"'{text}' is out of range", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParseSince_BackToYearOne_Parses_OneDayMoreIsOutOfRange()
+    {
+        var now = new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
+        var days = (now - DateTimeOffset.MinValue).Days;
+        Assert.Equal("0001-01-01T12:00:00.000Z", AlertTimes.Format(AlertTimes.ParseSince($"now-{days}d", now, out _)!.Value));
+        Assert.Null(AlertTimes.ParseSince($"now-{days + 1}d", now, out var error));
+        Assert.Contains("out of range", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Replaces the stored document of <paramref name="uuid"/> with <paramref name="json"/>, behind the store's back.</summary>
+    private void CorruptDocument(string uuid, string json)
+    {
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "UPDATE alerts SET document = $d WHERE uuid = $u";
+        cmd.Parameters.AddWithValue("$d", json);
+        cmd.Parameters.AddWithValue("$u", uuid);
+        Assert.Equal(1, cmd.ExecuteNonQuery());
+    }
+
+    [Theory]
+    [InlineData("{not json", "stored document is not a JSON object: ")]
+    [InlineData("[]", "stored document is not a JSON object: it is an array")]
+    [InlineData("null", "stored document is not a JSON object: it is null")]
+    public void CorruptDocument_IsReportedWithItsUuid_AndSetStatusChangesNothing(string json, string message)
+    {
+        using (var store = AlertStore.Open(DbPath))
+        {
+            store.Add(Doc("a1", "rule-a", "low", "2026-11-20T09:00:00.000Z", "2026-12-01T00:00:00.000Z"));
+            store.Add(Doc("a2", "rule-a", "low", "2026-11-20T10:00:00.000Z", "2026-12-01T00:00:00.000Z"));
+        }
+        CorruptDocument("a1", json);
+        using var s = AlertStore.Open(DbPath);
+        var bad = s.Find("a1")!;
+        Assert.False(bad.TryDocument(out _, out var error));
+        Assert.StartsWith("alert a1: " + message, error, StringComparison.Ordinal);
+        Assert.StartsWith("alert a1: " + message, Assert.Throws<InvalidDataException>(bad.Document).Message, StringComparison.Ordinal);
+        Assert.True(s.Find("a2")!.TryDocument(out var good, out _));
+        Assert.Equal("a2", good["kibana.alert.uuid"]!.GetValue<string>());
+
+        var refused = Assert.Throws<AlertStoreException>(() => s.SetStatus(["a2", "a1"], AlertWorkflowStatus.Closed));
+        Assert.Contains("alert a1: " + message, refused.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("open", s.Find("a2")!.Status);
+        Assert.Equal("open", s.Find("a2")!.Document()["kibana.alert.workflow_status"]!.GetValue<string>());
+        Assert.Equal(json, s.Find("a1")!.DocumentJson);
+    }
+
+    /// <summary>Shells (kibana.alert.group.id, no group.index) with the earliest event time of their building blocks.</summary>
+    private static Dictionary<string, string> ExpectedShellTimes(List<Alert> alerts)
+    {
+        var shells = alerts.Where(a => a.Document.ContainsKey("kibana.alert.group.id") && !a.Document.ContainsKey("kibana.alert.group.index")).ToList();
+        Assert.NotEmpty(shells);
+        return shells.ToDictionary(
+            s => s.Id,
+            s => alerts.Where(b => b.Document.ContainsKey("kibana.alert.group.index") && b.Field("kibana.alert.group.id") == s.Id)
+                .Select(b => AlertTimes.Format(DateTimeOffset.Parse(b.Field("kibana.alert.original_time")!, System.Globalization.CultureInfo.InvariantCulture)))
+                .Min(StringComparer.Ordinal)!);
+    }
+
+    [Theory]
+    [InlineData(false, 500)]
+    [InlineData(true, 500)]
+    [InlineData(false, 1)]
+    public void SequenceShell_EventTimeColumn_IsItsFirstBuildingBlocksTime_DocumentUnchanged(bool blocksFirst, int batch)
+    {
+        var alerts = Alerts(BuiltInAndSequence());
+        var expected = ExpectedShellTimes(alerts);
+        var ordered = blocksFirst ? alerts.OrderBy(a => expected.ContainsKey(a.Id) ? 1 : 0).ToList() : alerts;
+        using (var store = AlertStore.Open(DbPath, new AlertStoreOptions { BatchSize = batch }))
+        {
+            foreach (var a in ordered)
+            {
+                store.Add(a.Document);
+            }
+        }
+        using var s = AlertStore.Open(DbPath);
+        foreach (var (shell, time) in expected)
+        {
+            var stored = s.Find(shell)!;
+            Assert.Equal(time, stored.OriginalTime);
+            // The document stays as Kibana writes it: the shell's original_time is its creation time there.
+            var doc = alerts.Single(a => a.Id == shell).Document;
+            Assert.True(JsonNode.DeepEquals(doc, stored.Document()));
+            Assert.NotEqual(time, AlertTimes.Format(DateTimeOffset.Parse(doc["kibana.alert.original_time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        // Shells sort among the events of their time, not at the detection time.
+        var listed = s.List(new AlertQuery()).Select(a => a.OriginalTime).ToList();
+        Assert.Equal(listed.OrderByDescending(t => t, StringComparer.Ordinal), listed);
+        Assert.All(listed, t => Assert.StartsWith("2026-11-20", t, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DetailsPage_ControlCharactersFromTheDocument_NeverReachTheTerminal()
+    {
+        var doc = Doc("a1", "rule-a", "low", "2026-11-20T09:00:00.000Z", "2026-12-01T00:00:00.000Z");
+        doc["process"] = new JsonObject
+        {
+            ["pid"] = 7,
+            ["name"] = "evil\u001b[2J",
+            ["args"] = new JsonArray("evil\u001b]0;pwned\u0007", "x"),
+            ["entry_leader"] = new JsonObject { ["pid"] = 1, ["name"] = "sh", ["entry_meta"] = new JsonObject { ["type"] = "container\u009b31m" } },
+        };
+        doc["kibana.alert.rule.threat"] = JsonNode.Parse("""[{"framework":"MITRE ATT&CK","tactic":{"id":"TA0002\u001b[5m","name":"Exec\u001bution"},"technique":[{"id":"T1072","name":"Soft\u0007ware","subtechnique":[{"id":"T1072.001","name":"x\u001b[8m"}]}]}]""");
+        doc["kibana.alert.rule.false_positives"] = JsonNode.Parse("""["bad\u001b[2J note"]""");
+        doc["kibana.alert.rule.note"] = "## Guide\u001b[2J\nstep \u001b[31mred";
+        using (var store = AlertStore.Open(DbPath))
+        {
+            store.Add(doc);
+        }
+        using var s = AlertStore.Open(DbPath);
+        var page = new StringWriter();
+        AlertDetailsWriter.Write(page, s.Find("a1")!, ansi: false);
+        var text = page.ToString();
+        Assert.Contains("Exec", text, StringComparison.Ordinal);
+        Assert.Contains("entry_meta.type: container", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(text, c => char.IsControl(c) && c != '\n');
+    }
+
     [Fact]
     public void BulkSink_PairsCreateActionsWithDocuments_ThatElasticsearchCanIndex()
     {

@@ -81,4 +81,37 @@ public sealed class ReportTests : IDisposable
         Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), since);
         Assert.False(TriageOptions.TryParseSince("yesterday", now, out _));
     }
+
+    [Theory]
+    [InlineData("now-1h", "2024-05-05T11:00:00Z")]
+    [InlineData("now-2d", "2024-05-03T12:00:00Z")]
+    [InlineData("now", "2024-05-05T12:00:00Z")]
+    [InlineData("2024-05-01T08:00:00Z", "2024-05-01T08:00:00Z")]
+    public void Since_AcceptsTheSameFormsAsAlertsList(string text, string expected)
+    {
+        var now = new DateTimeOffset(2024, 5, 5, 12, 0, 0, TimeSpan.Zero);
+        Assert.True(TriageOptions.TryParseSince(text, now, out var since, out var error));
+        Assert.Null(error);
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), since);
+    }
+
+    [Theory]
+    [InlineData("99999999d")]
+    [InlineData("now-99999999d")]
+    [InlineData("9999999d")]
+    [InlineData("99999999999999999999999s")]
+    public void Since_BeyondTheCalendar_IsOutOfRangeNotACrash(string text)
+    {
+        var now = new DateTimeOffset(2024, 5, 5, 12, 0, 0, TimeSpan.Zero);
+        Assert.False(TriageOptions.TryParseSince(text, now, out _, out var error));
+        Assert.StartsWith($"'{text}' is out of range", error, StringComparison.Ordinal);
+        Assert.False(TriageOptions.TryParseSince(text, now, out _));
+    }
+
+    [Fact]
+    public void Warning_ControlCharactersFromTheRoot_AreEscaped()
+    {
+        var w = new TriageWarning("/var/log/apt/\u001b]0;x\u0007history.log", 3, "Start-Date '\u001b[2J\u009b1m\tx' is not a date");
+        Assert.Equal(@"/var/log/apt/\x1b]0;x\x07history.log(3): warning: Start-Date '\x1b[2J\x9b1m" + "\tx' is not a date", w.ToString());
+    }
 }

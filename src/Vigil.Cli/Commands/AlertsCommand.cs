@@ -17,23 +17,59 @@ internal static class AlertsCommand
         return command;
     }
 
-    private static Option<string?> StoreOption() => new("--store")
+    private static Option<string?> StoreOption(string purpose = "read") => new("--store")
     {
-        Description = "Alert store to read. Default: $VIGIL_HOME/alerts.db, else $XDG_DATA_HOME/vigil/alerts.db, else ~/.local/share/vigil/alerts.db.",
+        Description = $"Alert store to {purpose}. Default: $VIGIL_HOME/alerts.db, else $XDG_DATA_HOME/vigil/alerts.db, else ~/.local/share/vigil/alerts.db.",
+    };
+
+    /// <summary>An option taking one of <paramref name="values"/> in any case (as set-status takes its status), given back in lower case.</summary>
+    private static Option<string?> OneOf(string name, string description, params string[] values)
+    {
+        var option = new Option<string?>(name)
+        {
+            Description = description,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                var value = values.FirstOrDefault(v => v.Equals(text.Trim(), StringComparison.OrdinalIgnoreCase));
+                if (value is null)
+                {
+                    result.AddError($"{name}: '{text}' is not one of {string.Join(", ", values)}");
+                }
+                return value;
+            },
+        };
+        option.CompletionSources.Add(values);
+        return option;
+    }
+
+    /// <summary>Whole numbers only, with a message that names the option (not the CLR type it parses into).</summary>
+    private static Option<int?> LimitOption() => new("--limit")
+    {
+        Description = $"At most this many alerts, newest event first (0: all). Default: {DefaultTableLimit} in a table, all in ndjson.",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+            {
+                return n;
+            }
+            result.AddError(text.StartsWith('-') && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out _)
+                ? "--limit must be 0 (all) or more"
+                : $"--limit: '{text}' is not a whole number (use 0 for all)");
+            return null;
+        },
     };
 
     private static Command List(TextWriter stdout, TextWriter stderr)
     {
         var store = StoreOption();
         var rule = new Option<string?>("--rule") { Description = "Only alerts of this rule_id." };
-        var severity = new Option<string?>("--severity") { Description = "Only alerts of this severity." };
-        severity.AcceptOnlyFromAmong("low", "medium", "high", "critical");
-        var status = new Option<string?>("--status") { Description = "Only alerts in this workflow status." };
-        status.AcceptOnlyFromAmong("open", "acknowledged", "closed");
+        var severity = OneOf("--severity", "Only alerts of this severity.", "low", "medium", "high", "critical");
+        var status = OneOf("--status", "Only alerts in this workflow status.", "open", "acknowledged", "closed");
         var since = new Option<string?>("--since") { Description = "Only alerts created at or after this time: ISO-8601 (2026-11-20T09:00:00Z) or back from now (30m, 24h, 7d, now-1h)." };
-        var format = new Option<string?>("--format") { Description = "table (default on a terminal) or ndjson (the stored alert documents)." };
-        format.AcceptOnlyFromAmong("table", "ndjson");
-        var limit = new Option<int?>("--limit") { Description = $"At most this many alerts, newest event first (0: all). Default: {DefaultTableLimit} in a table, all in ndjson." };
+        var format = OneOf("--format", "table (default on a terminal) or ndjson (the stored alert documents).", "table", "ndjson");
+        var limit = LimitOption();
         var buildingBlocks = new Option<bool>("--building-blocks") { Description = "Include the building-block alerts of sequences (hidden by default, as in Kibana)." };
         var command = new Command("list", "List stored alerts, newest event first.") { store, rule, severity, status, since, format, limit, buildingBlocks };
         command.SetAction(parse =>
@@ -77,7 +113,18 @@ internal static class AlertsCommand
             };
             return WithStore(path, stderr, s =>
             {
-                var alerts = s.List(query);
+                // A row whose document is damaged is named on stderr and left out; the others are still listed.
+                var exit = Program.Ok;
+                var alerts = s.List(query).Where(a =>
+                {
+                    if (a.TryDocument(out _, out var error))
+                    {
+                        return true;
+                    }
+                    stderr.WriteLine($"vigil: {Clean(error)}");
+                    exit = Program.Errors;
+                    return false;
+                }).ToList();
                 var shown = max == 0 ? alerts : alerts.Take(max).ToList();
                 if (fmt == "ndjson")
                 {
@@ -94,7 +141,7 @@ internal static class AlertsCommand
                         stdout.WriteLine($"(first {max} shown; more match: use --limit N, or --limit 0 for all)");
                     }
                 }
-                return Program.Ok;
+                return exit;
             });
         });
         return command;
@@ -113,12 +160,17 @@ internal static class AlertsCommand
         {
             var path = parse.GetValue(store) ?? AlertStore.DefaultPath();
             var id = parse.GetValue(uuid)!;
+            if (string.IsNullOrWhiteSpace(id))
+            {
+                stderr.WriteLine("vigil: the alert uuid is empty; give a uuid or a prefix of one");
+                return Program.Usage;
+            }
             return WithStore(path, stderr, s =>
             {
                 var alert = s.Find(id);
                 if (alert is null)
                 {
-                    stderr.WriteLine($"vigil: no alert with uuid '{id}' in {s.Path}");
+                    stderr.WriteLine($"vigil: no alert with uuid '{Clean(id)}' in {s.Path}");
                     return Program.Errors;
                 }
                 var rule = alert.RuleUuid is { } ru ? s.FindRule(ru) : null;
@@ -134,7 +186,7 @@ internal static class AlertsCommand
 
     private static Command SetStatus(TextWriter stdout, TextWriter stderr)
     {
-        var store = StoreOption();
+        var store = StoreOption("update");
         var args = new Argument<string[]>("UUID... STATUS")
         {
             Description = "One or more alert uuids (or unique prefixes), then open, acknowledged or closed.",
@@ -147,6 +199,11 @@ internal static class AlertsCommand
             if (!AlertStore.TryParseStatus(values[^1], out var status))
             {
                 stderr.WriteLine($"vigil: '{values[^1]}' is not a status; the last argument must be open, acknowledged or closed");
+                return Program.Usage;
+            }
+            if (values[..^1].Any(string.IsNullOrWhiteSpace))
+            {
+                stderr.WriteLine("vigil: the alert uuid is empty; give a uuid or a prefix of one");
                 return Program.Usage;
             }
             var path = parse.GetValue(store) ?? AlertStore.DefaultPath();
@@ -169,14 +226,14 @@ internal static class AlertsCommand
             using var store = AlertStore.Open(path, new AlertStoreOptions { ReadOnly = true });
             return action(store);
         }
-        catch (AlertStoreException ex)
+        catch (Exception ex) when (ex is AlertStoreException or InvalidDataException)
         {
-            stderr.WriteLine($"vigil: {ex.Message}");
+            stderr.WriteLine($"vigil: {Clean(ex.Message)}");
             return Program.Errors;
         }
     }
 
-    private static void WriteTable(TextWriter stdout, IReadOnlyList<StoredAlert> alerts)
+    private static void WriteTable(TextWriter stdout, List<StoredAlert> alerts)
     {
         if (alerts.Count == 0)
         {
@@ -188,14 +245,17 @@ internal static class AlertsCommand
         foreach (var a in alerts)
         {
             stdout.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, Row,
-                a.Uuid[..Math.Min(12, a.Uuid.Length)], a.OriginalTime ?? "-", a.Severity ?? "-", a.Status,
-                Cut(a.Host ?? "-", 16), a.ContainerId is { Length: > 0 } c ? c[..Math.Min(12, c.Length)] : "-", Cut(a.RuleName, 80)));
+                Clean(a.Uuid[..Math.Min(12, a.Uuid.Length)]), Cut(a.OriginalTime ?? "-", 24), Cut(a.Severity ?? "-", 8), Cut(a.Status, 12),
+                Cut(a.Host ?? "-", 16), a.ContainerId is { Length: > 0 } c ? Clean(c[..Math.Min(12, c.Length)]) : "-", Cut(a.RuleName, 80)));
         }
     }
 
     private static string Cut(string s, int max)
     {
-        var clean = new string(s.Select(ch => char.IsControl(ch) ? ' ' : ch).ToArray());
+        var clean = Clean(s);
         return clean.Length <= max ? clean : string.Concat(clean.AsSpan(0, max - 1), "…");
     }
+
+    /// <summary>Text from an alert document (attacker-controlled) with control characters blanked, so none reaches the terminal.</summary>
+    private static string Clean(string s) => new(s.Select(ch => char.IsControl(ch) ? ' ' : ch).ToArray());
 }

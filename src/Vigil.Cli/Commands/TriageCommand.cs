@@ -14,7 +14,7 @@ internal static class TriageCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var container = new Option<string?>("--container") { Description = "A running container's id (full or a unique prefix): triage its processes' root." };
-        var since = new Option<string?>("--since") { Description = "Timeline from this time on: ISO 8601 (UTC unless a zone is given) or an age such as 90m, 6h, 2d." };
+        var since = new Option<string?>("--since") { Description = "Timeline from this time on: ISO 8601 (UTC unless a zone is given) or an age such as 90m, 6h, 2d, now-1h." };
         var baseline = new Option<string?>("--baseline") { Description = "Root file system of the image, to diff the packages against." };
         var format = new Option<string?>("--format") { Description = "Output format: table (default) or json." };
         format.AcceptOnlyFromAmong("table", "json");
@@ -31,12 +31,17 @@ internal static class TriageCommand
                 stderr.WriteLine("vigil triage: give either ROOT or --container ID");
                 return Program.Usage;
             }
+            if (id is not null && string.IsNullOrWhiteSpace(id))
+            {
+                stderr.WriteLine("vigil triage: --container needs a container id (or a unique prefix of one)");
+                return Program.Usage;
+            }
             DateTimeOffset? from = null;
             if (parse.GetValue(since) is { } text)
             {
-                if (!TriageOptions.TryParseSince(text, DateTimeOffset.UtcNow, out var t))
+                if (!TriageOptions.TryParseSince(text, DateTimeOffset.UtcNow, out var t, out var error))
                 {
-                    stderr.WriteLine($"vigil triage: --since '{text}' is neither a date nor an age like 6h or 2d");
+                    stderr.WriteLine($"vigil triage: --since: {error}");
                     return Program.Usage;
                 }
                 from = t;

@@ -38,7 +38,7 @@ public static class AlertDetailsWriter
             }
         }
 
-        output.WriteLine(Bold("Alert " + alert.Uuid));
+        output.WriteLine(Bold("Alert " + Clean(alert.Uuid)));
         Fact("Rule", $"{alert.RuleName} ({alert.RuleId})");
         Fact("Severity", alert.Severity + (alert.RiskScore is { } risk ? $" (risk score {risk})" : string.Empty));
         Fact("Status", alert.Status + (Text(doc, "kibana.alert.workflow_status_updated_at") is { } changed ? $" (since {changed})" : string.Empty));
@@ -65,15 +65,15 @@ public static class AlertDetailsWriter
             {
                 var tactic = entry["tactic"] as JsonObject;
                 var tacticId = Str(tactic?["id"]);
-                output.WriteLine($"  tactic     {tacticId} {Str(tactic?["name"])}  {Link(tacticId, "tactics")}".TrimEnd());
+                output.WriteLine(Clean($"  tactic     {tacticId} {Str(tactic?["name"])}  {Link(tacticId, "tactics")}".TrimEnd()));
                 foreach (var technique in (entry["technique"] as JsonArray ?? []).OfType<JsonObject>())
                 {
                     var id = Str(technique["id"]);
-                    output.WriteLine($"  technique  {id} {Str(technique["name"])}  {Link(id, "techniques")}".TrimEnd());
+                    output.WriteLine(Clean($"  technique  {id} {Str(technique["name"])}  {Link(id, "techniques")}".TrimEnd()));
                     foreach (var sub in (technique["subtechnique"] as JsonArray ?? []).OfType<JsonObject>())
                     {
                         var subId = Str(sub["id"]);
-                        output.WriteLine($"    sub      {subId} {Str(sub["name"])}  {Link(subId, "techniques")}".TrimEnd());
+                        output.WriteLine(Clean($"    sub      {subId} {Str(sub["name"])}  {Link(subId, "techniques")}".TrimEnd()));
                     }
                 }
             }
@@ -85,7 +85,7 @@ public static class AlertDetailsWriter
             Section("Process ancestry");
             foreach (var (label, row) in rows)
             {
-                output.WriteLine($"  {label,-15}{row}");
+                output.WriteLine($"  {label,-15}{Clean(row!)}");
             }
         }
 
@@ -94,12 +94,12 @@ public static class AlertDetailsWriter
         if (falsePositives is { Count: > 0 })
         {
             Section("False positives");
-            output.Write(TerminalMarkdown.Render(string.Join("\n", falsePositives.Select(f => "- " + f)), width, ansi, "  "));
+            output.Write(TerminalMarkdown.Render(string.Join("\n", falsePositives.Select(f => "- " + Clean(f))), width, ansi, "  "));
         }
 
         var note = Text(doc, "kibana.alert.rule.note") ?? rule?.Note;
         Section("Investigation guide");
-        output.Write(note is { Length: > 0 } ? TerminalMarkdown.Render(note, width, ansi, "  ") : "  (this rule has no investigation guide)\n");
+        output.Write(note is { Length: > 0 } ? TerminalMarkdown.Render(Clean(note, keepLines: true), width, ansi, "  ") : "  (this rule has no investigation guide)\n");
     }
 
     /// <summary>"pid 412206  apt-get  apt-get install -y curl  [entry: container]" for one level of the process tree.</summary>
@@ -137,18 +137,35 @@ public static class AlertDetailsWriter
 
     private static string Shorten(string s, int max) => s.Length <= max ? s : string.Concat(s.AsSpan(0, max - 1), "…");
 
-    private static string Clean(string s) => string.Create(s.Length, s, static (span, src) =>
+    /// <summary>
+    /// Everything on the page comes from the alert document, which the watched container can shape (command lines, names,
+    /// even the rule fields of a document received from elsewhere): no control characters (escape sequences) reach the
+    /// terminal. <paramref name="keepLines"/> keeps the line breaks (and tabs) of Markdown.
+    /// </summary>
+    private static string Clean(string s, bool keepLines = false) => string.Create(s.Length, (s, keepLines), static (span, state) =>
     {
+        var (src, keep) = state;
         for (var i = 0; i < src.Length; i++)
         {
-            // A command line is attacker-controlled: no control characters (escape sequences) reach the terminal.
-            span[i] = char.IsControl(src[i]) ? ' ' : src[i];
+            var c = src[i];
+            span[i] = char.IsControl(c) && !(keep && c is '\n' or '\t') ? ' ' : c;
         }
     });
 
     private static string Str(JsonNode? node) => node is JsonValue v ? v.ToString() : string.Empty;
 
-    private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
+    /// <summary>Rule metadata kept by the store; a damaged value is left out rather than failing the page.</summary>
+    private static JsonNode? Parse(string? json)
+    {
+        try
+        {
+            return json is null ? null : JsonNode.Parse(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     private static string? Text(JsonObject doc, string path) =>
         doc.TryGetPropertyValue(path, out var v) && v is JsonValue value ? value.ToString() : JsonFlattener.GetText(doc, path);

@@ -26,7 +26,7 @@ public sealed class AlertStore : IAlertSink
     private readonly SqliteConnection _connection;
     private readonly AlertStoreOptions _options;
     private readonly object _gate = new();
-    private readonly List<object?[]> _pending = [];
+    private readonly List<PendingAlert> _pending = [];
     private readonly Dictionary<string, Dictionary<string, object?>> _pendingRules = new(StringComparer.Ordinal);
     private readonly HashSet<string> _rulesSeen = new(StringComparer.Ordinal);
     private readonly Timer _timer;
@@ -186,6 +186,12 @@ public sealed class AlertStore : IAlertSink
         var ruleId = Text(document, "kibana.alert.rule.rule_id") ?? string.Empty;
         var ruleUuid = Text(document, "kibana.alert.rule.uuid");
         var ruleName = Text(document, "kibana.alert.rule.name") ?? ruleId;
+        // A sequence's shell alert carries, as in Kibana, its creation time as kibana.alert.original_time. Its event-time
+        // column is taken from its building blocks instead (the earliest of their events), when they are stored.
+        var groupId = Text(document, "kibana.alert.group.id");
+        var isBlock = groupId is not null && Text(document, "kibana.alert.group.index") is not null;
+        var isShell = groupId is not null && !isBlock;
+        var originalTime = isShell ? null : AlertTimes.Normalize(Text(document, "kibana.alert.original_time"));
         // Column values are taken now: the caller may reuse or change the document after this returns.
         var row = new object?[]
         {
@@ -196,7 +202,7 @@ public sealed class AlertStore : IAlertSink
             Text(document, "kibana.alert.severity"),
             double.TryParse(Text(document, "kibana.alert.risk_score"), NumberStyles.Float, CultureInfo.InvariantCulture, out var risk) ? (long)Math.Round(risk) : null,
             Text(document, "kibana.alert.workflow_status") ?? "open",
-            AlertTimes.Normalize(Text(document, "kibana.alert.original_time")),
+            originalTime,
             AlertTimes.Normalize(Text(document, "@timestamp")) ?? AlertTimes.Format(DateTimeOffset.UtcNow),
             Text(document, "host.name") ?? Text(document, "host.hostname"),
             Text(document, "container.id"),
@@ -209,7 +215,7 @@ public sealed class AlertStore : IAlertSink
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             ThrowBackgroundError();
-            _pending.Add(row);
+            _pending.Add(new PendingAlert(row, isBlock && groupId != uuid ? groupId : null, isShell ? BlockIds(document) : []));
             if (!_rulesSeen.Contains(ruleKey) && !_pendingRules.ContainsKey(ruleKey))
             {
                 _pendingRules[ruleKey] = RuleRow(document, ruleUuid ?? ruleId, ruleId, ruleName, version);
@@ -287,13 +293,18 @@ public sealed class AlertStore : IAlertSink
             using var tx = _connection.BeginTransaction();
             var insert = InsertCommand();
             insert.Transaction = tx;
-            foreach (var row in _pending)
+            foreach (var (row, shellId, blockIds) in _pending)
             {
                 for (var i = 0; i < row.Length; i++)
                 {
                     insert.Parameters[i].Value = row[i] ?? DBNull.Value;
                 }
-                (insert.ExecuteNonQuery() == 1 ? newIds : existingIds).Add((string)row[0]!);
+                var added = insert.ExecuteNonQuery() == 1;
+                (added ? newIds : existingIds).Add((string)row[0]!);
+                if (added)
+                {
+                    SetShellTime(tx, (string)row[0]!, (string?)row[7], shellId, blockIds);
+                }
             }
             foreach (var rule in _pendingRules.Values)
             {
@@ -320,6 +331,45 @@ public sealed class AlertStore : IAlertSink
         AlreadyStored += existingIds.Count;
         Committed?.Invoke(new AlertStoreCommit(newIds, existingIds));
     }
+
+    /// <summary>
+    /// Keeps a shell's event-time column at the earliest event time of its building blocks, whichever is stored first: a
+    /// new shell takes it from blocks already there, a new block lowers its shell's.
+    /// </summary>
+    private void SetShellTime(SqliteTransaction tx, string uuid, string? originalTime, string? shellId, string[] blockIds)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.Transaction = tx;
+        if (blockIds.Length > 0)
+        {
+            var names = blockIds.Select((_, i) => "$b" + i.ToString(CultureInfo.InvariantCulture)).ToList();
+            cmd.CommandText = $"UPDATE alerts SET original_time = (SELECT min(original_time) FROM alerts WHERE uuid IN ({string.Join(", ", names)})) WHERE uuid = $u";
+            for (var i = 0; i < blockIds.Length; i++)
+            {
+                cmd.Parameters.AddWithValue(names[i], blockIds[i]);
+            }
+            cmd.Parameters.AddWithValue("$u", uuid);
+            cmd.ExecuteNonQuery();
+        }
+        else if (shellId is not null && originalTime is not null)
+        {
+            cmd.CommandText = "UPDATE alerts SET original_time = $t WHERE uuid = $shell AND (original_time IS NULL OR original_time > $t)";
+            cmd.Parameters.AddWithValue("$t", originalTime);
+            cmd.Parameters.AddWithValue("$shell", shellId);
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>A shell's building blocks: its ancestors of type <c>signal</c> (Kibana's <c>buildAlertRoot</c>).</summary>
+    private static string[] BlockIds(JsonObject document) =>
+        Node(document, "kibana.alert.ancestors") is JsonArray ancestors
+            ? ancestors.OfType<JsonObject>()
+                .Where(a => a["type"] is JsonValue t && t.ToString() == "signal" && a["id"] is JsonValue)
+                .Select(a => a["id"]!.ToString())
+                .ToArray()
+            : [];
+
+    private readonly record struct PendingAlert(object?[] Row, string? ShellId, string[] BlockIds);
 
     private SqliteCommand InsertCommand()
     {
@@ -535,18 +585,16 @@ public sealed class AlertStore : IAlertSink
             {
                 using var read = _connection.CreateCommand();
                 read.Transaction = tx;
-                read.CommandText = "SELECT status, document FROM alerts WHERE uuid = $u";
+                read.CommandText = $"SELECT {Columns} FROM alerts WHERE uuid = $u";
                 read.Parameters.AddWithValue("$u", uuid);
-                string previous, json;
-                using (var r = read.ExecuteReader())
-                {
-                    r.Read();
-                    previous = r.GetString(0);
-                    json = r.GetString(1);
-                }
+                var stored = Read(read).Single();
+                var previous = stored.Status;
                 // The document is rewritten through System.Text.Json rather than SQLite's json_set, which would re-render
-                // numbers and escapes of the whole document.
-                var doc = JsonNode.Parse(json)!.AsObject();
+                // numbers and escapes of the whole document. A damaged one stops everything: the transaction is rolled back.
+                if (!stored.TryDocument(out var doc, out var error))
+                {
+                    throw new AlertStoreException(Path, error + "; nothing was changed");
+                }
                 doc["kibana.alert.workflow_status"] = text;
                 doc["kibana.alert.workflow_status_updated_at"] = when;
                 using var update = _connection.CreateCommand();

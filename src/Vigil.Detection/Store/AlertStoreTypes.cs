@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Vigil.Detection;
@@ -75,7 +77,43 @@ public sealed record StoredAlert(
     string? OriginalTime, string CreatedAt, string? Host, string? ContainerId, bool BuildingBlock, string DocumentJson)
 {
     /// <summary>The alert document parsed.</summary>
-    public JsonObject Document() => JsonNode.Parse(DocumentJson)!.AsObject();
+    /// <exception cref="InvalidDataException">The stored document is not a JSON object; the message names the alert.</exception>
+    public JsonObject Document() => TryDocument(out var document, out var error) ? document : throw new InvalidDataException(error);
+
+    /// <summary>
+    /// The alert document parsed, or false with <c>alert UUID: stored document is not a JSON object: why</c> when the
+    /// stored text is not valid JSON or not an object (a file edited or damaged outside Vigil).
+    /// </summary>
+    public bool TryDocument([NotNullWhen(true)] out JsonObject? document, [NotNullWhen(false)] out string? error)
+    {
+        document = null;
+        string why;
+        try
+        {
+            switch (JsonNode.Parse(DocumentJson))
+            {
+                case JsonObject o:
+                    document = o;
+                    error = null;
+                    return true;
+                case null:
+                    why = "it is null";
+                    break;
+                case JsonArray:
+                    why = "it is an array";
+                    break;
+                default:
+                    why = "it is a single value";
+                    break;
+            }
+        }
+        catch (JsonException ex)
+        {
+            why = ex.Message;
+        }
+        error = $"alert {Uuid}: stored document is not a JSON object: {why}";
+        return false;
+    }
 }
 
 /// <summary>Rule metadata kept by the store for <c>alerts show</c>.</summary>
@@ -101,7 +139,11 @@ public sealed class AlertStoreException : Exception
 /// <summary>Parses the <c>--since</c> forms: ISO-8601 times and dates, <c>now</c>, <c>now-1h</c> and bare <c>24h</c>, <c>7d</c>.</summary>
 public static class AlertTimes
 {
-    /// <summary>The instant <paramref name="text"/> names relative to <paramref name="now"/>, or null with an error message.</summary>
+    /// <summary>
+    /// The instant <paramref name="text"/> names relative to <paramref name="now"/>, or null with an error message (also
+    /// when a duration reaches back before year 1). <c>vigil triage</c> keeps its own copy of these rules
+    /// (<c>TriageOptions.TryParseSince</c>), since Vigil.Triage depends on no other Vigil project; keep the two in step.
+    /// </summary>
     public static DateTimeOffset? ParseSince(string text, DateTimeOffset now, out string? error)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -112,22 +154,16 @@ public static class AlertTimes
             return now;
         }
         var relative = t.StartsWith("now-", StringComparison.OrdinalIgnoreCase) ? t[4..] : t;
-        if (relative.Length >= 2 && char.IsAsciiLetter(relative[^1])
-            && long.TryParse(relative.AsSpan(0, relative.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+        if (relative.Length >= 2 && UnitTicks(relative[^1]) is { } unit && IsDigits(relative.AsSpan(0, relative.Length - 1)))
         {
-            TimeSpan? span = relative[^1] switch
+            // Checked by hand: TimeSpan.FromDays overflows and DateTimeOffset subtraction throws beyond year 1.
+            if (!long.TryParse(relative.AsSpan(0, relative.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                || n > (now.UtcTicks - DateTimeOffset.MinValue.UtcTicks) / unit)
             {
-                's' => TimeSpan.FromSeconds(n),
-                'm' => TimeSpan.FromMinutes(n),
-                'h' => TimeSpan.FromHours(n),
-                'd' => TimeSpan.FromDays(n),
-                'w' => TimeSpan.FromDays(7 * n),
-                _ => null,
-            };
-            if (span is { } s)
-            {
-                return now - s;
+                error = $"'{text}' is out of range: it reaches back before the year 1";
+                return null;
             }
+            return new DateTimeOffset(now.UtcTicks - (n * unit), TimeSpan.Zero);
         }
         if (DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
         {
@@ -136,6 +172,18 @@ public static class AlertTimes
         error = $"cannot read '{text}' as a time: use ISO-8601 (2026-11-20T09:00:00Z, 2026-11-20) or a duration back from now (30m, 24h, 7d, now-1h)";
         return null;
     }
+
+    private static long? UnitTicks(char unit) => unit switch
+    {
+        's' => TimeSpan.TicksPerSecond,
+        'm' => TimeSpan.TicksPerMinute,
+        'h' => TimeSpan.TicksPerHour,
+        'd' => TimeSpan.TicksPerDay,
+        'w' => 7 * TimeSpan.TicksPerDay,
+        _ => null,
+    };
+
+    private static bool IsDigits(ReadOnlySpan<char> s) => s.Length > 0 && !s.ContainsAnyExceptInRange('0', '9');
 
     /// <summary>The form times are stored and compared in: UTC, milliseconds, <c>Z</c> (sorts as text).</summary>
     public static string Format(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);

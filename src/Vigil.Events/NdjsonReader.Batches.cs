@@ -108,24 +108,7 @@ public sealed partial class NdjsonReader
         {
             while (true)
             {
-                int read;
-                string? failure = null;
-                try
-                {
-                    if (filled == buffer.Length)
-                    {
-                        var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                        Buffer.BlockCopy(buffer, 0, bigger, 0, filled);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                    }
-                    read = input.Read(buffer, filled, buffer.Length - filled);
-                }
-                catch (Exception ex) when (ex is InvalidDataException or IOException)
-                {
-                    failure = ex.Message;
-                    read = 0;
-                }
+                var read = Fill(input, ref buffer, filled, out var failure);
                 var batch = new LineBatch { Buffer = buffer, Source = source };
                 batch.ReaderErrors.AddRange(pendingErrors);
                 pendingErrors.Clear();

@@ -128,6 +128,32 @@ public sealed partial class NdjsonReader
         return new PeekableStream(buffered).OpenMaybeGzip();
     }
 
+    /// <summary>
+    /// Reads more of <paramref name="input"/> after <paramref name="buffer"/>[..<paramref name="filled"/>], doubling the buffer
+    /// (from the pool) when it is full. A read or decompression failure is returned in <paramref name="failure"/> with 0 bytes
+    /// read, so that the caller reports it at its line and keeps what it already has.
+    /// </summary>
+    private static int Fill(Stream input, ref byte[] buffer, int filled, out string? failure)
+    {
+        failure = null;
+        try
+        {
+            if (filled == buffer.Length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                Buffer.BlockCopy(buffer, 0, bigger, 0, filled);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = bigger;
+            }
+            return input.Read(buffer, filled, buffer.Length - filled);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
+        {
+            failure = ex.Message;
+            return 0;
+        }
+    }
+
     private IEnumerable<EventRecord> ReadLines(Stream input, string source)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
@@ -139,33 +165,14 @@ public sealed partial class NdjsonReader
         {
             while (true)
             {
-                int read;
-                string? failure = null;
-                try
+                if (end == buffer.Length && start > 0)
                 {
-                    if (end == buffer.Length)
-                    {
-                        if (start > 0)
-                        {
-                            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                            end -= start;
-                            start = 0;
-                        }
-                        else
-                        {
-                            var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                            Buffer.BlockCopy(buffer, 0, bigger, 0, end);
-                            ArrayPool<byte>.Shared.Return(buffer);
-                            buffer = bigger;
-                        }
-                    }
-                    read = input.Read(buffer, end, buffer.Length - end);
+                    // Make room by moving the partial line to the front before growing the buffer.
+                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                    end -= start;
+                    start = 0;
                 }
-                catch (Exception ex) when (ex is InvalidDataException or IOException)
-                {
-                    failure = ex.Message;
-                    read = 0;
-                }
+                var read = Fill(input, ref buffer, end, out var failure);
                 if (failure is not null)
                 {
                     BadLines++;

@@ -107,25 +107,10 @@ public sealed class ScanJob
         }
         var readerOptions = new NdjsonReaderOptions { DefaultIndex = options.DefaultIndex };
         var reader = new NdjsonReader(_engine.Projection, onError, readerOptions);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         var alerts = new List<Alert>();
-        long written = 0, duplicates = 0, sequences = 0, evictions = 0, spilled = 0;
-
-        void Emit(IEnumerable<Alert> batch)
-        {
-            foreach (var a in batch)
-            {
-                if (seen.Add(a.Id))
-                {
-                    sink.Write(a);
-                    written++;
-                }
-                else
-                {
-                    duplicates++;
-                }
-            }
-        }
+        long sequences = 0, evictions = 0, spilled = 0;
+        var output = new DedupingAlertWriter(sink);
+        void Emit(IEnumerable<Alert> batch) => output.Write(batch);
 
         var fast = options.Optimizations;
         var useFast = fast != ScanOptimizations.None;
@@ -257,7 +242,7 @@ public sealed class ScanJob
             }
         }
         sink.Flush();
-        return new ScanSummary(reader.EventsRead, reader.BadLines, _engine.Rules.Count + _engine.SequenceRules.Count, _engine.Skipped.Count, written, duplicates)
+        return new ScanSummary(reader.EventsRead, reader.BadLines, _engine.Rules.Count + _engine.SequenceRules.Count, _engine.Skipped.Count, output.Written, output.Duplicates)
         {
             FailedInputs = reader.FailedInputs,
             UncheckedLines = uncheckedLines,

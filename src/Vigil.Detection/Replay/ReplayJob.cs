@@ -157,28 +157,10 @@ public sealed class ReplayJob
         executions.Sort((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.State.Order.CompareTo(b.State.Order));
 
         // Pass 2: the executions in time order.
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        long written = 0, duplicates = 0, sequences = 0, evictions = 0, reached = 0, notQueried = 0;
-        // Returns whether the first alert of the batch was new (for a sequence: its shell).
-        bool Emit(IEnumerable<Alert> batch)
-        {
-            bool? firstNew = null;
-            foreach (var a in batch)
-            {
-                var isNew = seen.Add(a.Id);
-                firstNew ??= isNew;
-                if (isNew)
-                {
-                    sink.Write(a);
-                    written++;
-                }
-                else
-                {
-                    duplicates++;
-                }
-            }
-            return firstNew ?? false;
-        }
+        long sequences = 0, evictions = 0, reached = 0, notQueried = 0;
+        var output = new DedupingAlertWriter(sink);
+        // Whether the first alert of the batch was new (for a sequence: its shell).
+        bool Emit(IEnumerable<Alert> batch) => output.Write(batch);
         var end = latest;
         foreach (var execution in executions)
         {
@@ -255,7 +237,7 @@ public sealed class ReplayJob
         {
             state.Rule.CountExcepted(state.ExceptedSeen.Count);
         }
-        var scan = new ScanSummary(reader.EventsRead, reader.BadLines, states.Count, _engine.Skipped.Count, written, duplicates)
+        var scan = new ScanSummary(reader.EventsRead, reader.BadLines, states.Count, _engine.Skipped.Count, output.Written, output.Duplicates)
         {
             FailedInputs = reader.FailedInputs,
             Sequences = sequences,

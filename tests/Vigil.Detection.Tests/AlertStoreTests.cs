@@ -8,29 +8,7 @@ namespace Vigil.Detection.Tests;
 /// <summary>The SQLite alert store on real files in temporary directories.</summary>
 public sealed class AlertStoreTests : IDisposable
 {
-    private const string SequenceRuleToml = """
-        [metadata]
-        creation_date = "2026/12/03"
-        updated_date = "2026/12/03"
-        maturity = "production"
-
-        [rule]
-        author = ["Vigil tests"]
-        description = "A shell forks and the child execs a package manager."
-        from = "now-6m"
-        index = ["logs-cloud_defend.process*"]
-        language = "eql"
-        name = "Fork Then Package Manager"
-        risk_score = 73
-        rule_id = "00000000-0000-4000-8000-00000000beef"
-        severity = "high"
-        type = "eql"
-        query = '''
-        sequence by process.entity_id with maxspan=30s
-          [process where event.action == "fork"]
-          [process where event.action == "exec" and process.name in ("apt-get", "apt", "apk", "dnf", "yum")]
-        '''
-        """;
+    private static readonly string SequenceRuleToml = DetectionTestKit.ForkThenPackageManagerToml(riskScore: 73, severity: "high");
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "vigil-store-tests", Guid.NewGuid().ToString("N"));
 

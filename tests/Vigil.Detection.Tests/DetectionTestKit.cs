@@ -4,12 +4,40 @@ using Vigil.Rules;
 
 namespace Vigil.Detection.Tests;
 
-/// <summary>Small rules and events for replay and exception tests.</summary>
+/// <summary>Small rules and events shared by the detection tests.</summary>
 internal static class DetectionTestKit
 {
     public static readonly DateTimeOffset T0 = new(2026, 8, 21, 10, 0, 0, TimeSpan.Zero);
 
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The sequence rule "Fork Then Package Manager" as a rule file: a fork, then an exec of one of
+    /// <paramref name="packageManagers"/> (an EQL list body) by the same process within 30 s.
+    /// </summary>
+    public static string ForkThenPackageManagerToml(int riskScore = 47, string severity = "medium", string packageManagers = "\"apt-get\", \"apt\", \"apk\", \"dnf\", \"yum\"") => $$"""
+        [metadata]
+        creation_date = "2026/12/03"
+        updated_date = "2026/12/03"
+        maturity = "production"
+
+        [rule]
+        author = ["Vigil tests"]
+        description = "A shell forks and the child execs a package manager."
+        from = "now-6m"
+        index = ["logs-cloud_defend.process*"]
+        language = "eql"
+        name = "Fork Then Package Manager"
+        risk_score = {{riskScore}}
+        rule_id = "00000000-0000-4000-8000-00000000beef"
+        severity = "{{severity}}"
+        type = "eql"
+        query = '''
+        sequence by process.entity_id with maxspan=30s
+          [process where event.action == "fork"]
+          [process where event.action == "exec" and process.name in ({{packageManagers}})]
+        '''
+        """;
 
     /// <summary>An EQL rule; <paramref name="extra"/> is added to its [rule] table as written.</summary>
     public static DetectionRule Rule(string query = "process where event.action == \"exec\"", string extra = "", string ruleId = "11111111-1111-4111-8111-111111111111")

@@ -34,29 +34,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
         '''
         """;
 
-    private const string SequenceRule = """
-        [metadata]
-        creation_date = "2026/12/03"
-        updated_date = "2026/12/03"
-        maturity = "production"
-
-        [rule]
-        author = ["Vigil tests"]
-        description = "A shell forks and the child execs a package manager."
-        from = "now-6m"
-        index = ["logs-cloud_defend.process*"]
-        language = "eql"
-        name = "Fork Then Package Manager"
-        risk_score = 47
-        rule_id = "00000000-0000-4000-8000-00000000beef"
-        severity = "medium"
-        type = "eql"
-        query = '''
-        sequence by process.entity_id with maxspan=30s
-          [process where event.action == "fork"]
-          [process where event.action == "exec" and process.name in ("apt-get", "apt", "apk", "dnf", "yum", "pg_dump")]
-        '''
-        """;
+    private static readonly string SequenceRule = DetectionTestKit.ForkThenPackageManagerToml(packageManagers: "\"apt-get\", \"apt\", \"apk\", \"dnf\", \"yum\", \"pg_dump\"");
 
     private readonly string _input = Path.Combine(Path.GetTempPath(), $"vigil-equivalence-{Guid.NewGuid():N}.ndjson");
 

@@ -25,11 +25,11 @@ public sealed class EndToEndTests
         }
 
         await using var bus = await VigilBus.ConnectAsync(new BusOptions { Url = server.Url }, TextWriter.Null);
-        var storePath = Path.Combine(dir, "alerts.ndjson");
+        var storePath = Path.Combine(dir, "alerts.db");
         var log = new StringWriter();
         using var cts = new CancellationTokenSource();
         Task run;
-        using (var store = new DurableNdjsonAlertSink(storePath))
+        using (var store = new DurableAlertStore(AlertStore.Open(storePath)))
         {
             var worker = new EngineWorker(bus, new EngineWorkerOptions { WorkerId = "w1", StatsInterval = TimeSpan.FromMilliseconds(500) }, BuiltIn(), store, log);
             run = worker.RunAsync(cts.Token);
@@ -67,7 +67,10 @@ public sealed class EndToEndTests
             await cts.CancelAsync();
             await run;
         }
-        Assert.Equal(expected.Order(), DurableNdjsonAlertSink.ReadIds(storePath).Order());
+        using (var stored = AlertStore.Open(storePath))
+        {
+            Assert.Equal(expected.Order(), stored.List(new AlertQuery()).Select(a => a.Uuid).Order());
+        }
         var text = log.ToString();
         Assert.Contains("lag 0 waiting, 0 unacknowledged", text, StringComparison.Ordinal);
         Assert.Contains("events (", text, StringComparison.Ordinal);

@@ -32,6 +32,14 @@ internal static class Program
             }
             return 0;
         }
+        if (args.Length > 3 && args[0] == "literals")
+        {
+            return LiteralStats.Run(args[1], args[2], args[3]);
+        }
+        if (args.Length > 3 && args[0] == "stages")
+        {
+            return Stages.Run(args[1], args[2], args[3]);
+        }
         if (args.Length > 1 && args[0] == "breakdown")
         {
             return Breakdown.Run(args[1], args.Length > 2 ? args[2] : null);

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Vigil.Detection;
+using Vigil.Detection.Benchmarking;
+namespace Vigil.Benchmarks;
+internal static class Stages
+{
+    public static int Run(string path, string corpus, string set)
+    {
+        var opts = new ScanBenchmarkOptions { CorpusPath = corpus };
+        var sets = ScanBenchmark.RuleSets(opts).ToList();
+        var rules = sets.First(s => s.Name.StartsWith("(" + set)).Load();
+        bool IsSeq(Vigil.Rules.DetectionRule r) { var q = (r.Query ?? "").TrimStart().ToLowerInvariant(); return q.StartsWith("sequence") || q.StartsWith("sample"); }
+        var size = new FileInfo(path).Length / 1e6;
+        var only = Environment.GetEnvironmentVariable("STAGE"); var reps = int.Parse(Environment.GetEnvironmentVariable("REPEAT") ?? "1");
+        foreach (var (name, subset) in new[] { ("all", rules), ("events only", rules.Where(r => !IsSeq(r)).ToList()), ("sequences only", rules.Where(IsSeq).ToList()) }.Where(x => only is null || x.Item1.StartsWith(only)).SelectMany(x => Enumerable.Repeat(x, reps)))
+        {
+            for (var par = int.Parse(Environment.GetEnvironmentVariable("PAR") ?? "1"); par <= 2; par++)
+            {
+                var job = new ScanJob(subset);
+                var sink = new NdjsonAlertSink(Stream.Null, false);
+                var sw = Stopwatch.StartNew();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var s = job.Run([path], sink, _ => { }, new ScanOptions { Optimizations = new ScanOptimizations { Parallelism = par } });
+                Console.WriteLine($"{name,-16} par {par}: {job.Engine.Rules.Count}+{job.Engine.SequenceRules.Count} rules {size / sw.Elapsed.TotalSeconds,6:F0} MB/s wall, cpu {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s, alerts {s.Alerts}, spilled {s.SpilledEvents}");
+            }
+        }
+        return 0;
+    }
+}
+internal static class LiteralStats
+{
+    public static int Run(string path, string corpus, string set)
+    {
+        var opts = new ScanBenchmarkOptions { CorpusPath = corpus };
+        var rules = ScanBenchmark.RuleSets(opts).First(s => s.Name.StartsWith("(" + set)).Load();
+        var engine = new DetectionEngine(rules);
+        var lines = File.ReadLines(path).Take(20000).ToList();
+        var all = engine.Rules.Concat(engine.SequenceRules).ToList();
+        var anyPass = new bool[lines.Count];
+        foreach (var r in all)
+        {
+            var q = r.Query;
+            var sets = q.RequiredLiterals.Select(s => System.Buffers.SearchValues.Create(s.Values.ToArray(), s.IgnoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)).ToArray();
+            var pass = 0;
+            for (var i = 0; i < lines.Count; i++)
+            {
+                if (sets.All(s => lines[i].AsSpan().IndexOfAny(s) >= 0)) { pass++; anyPass[i] = true; }
+            }
+            Console.WriteLine($"{pass * 100.0 / lines.Count,6:F1}% sets {q.RequiredLiterals.Count} {(q.IsEventQuery ? "E" : "S")} {r.Rule.Name}  [{string.Join(" | ", q.RequiredLiterals.Select(s => string.Join(",", s.Values.Take(4))))}]");
+        }
+        Console.WriteLine($"lines passing some rule: {anyPass.Count(x => x) * 100.0 / lines.Count:F1}%");
+        return 0;
+    }
+}

@@ -221,7 +221,9 @@ public sealed class DetectionEngine
     }
 
     /// <summary>The event rules that read <paramref name="index"/>.</summary>
-    internal ActiveRule[] RulesFor(string? index) => index is null ? [.. _rules] : RoutingFor(index).EventRules;
+    internal ActiveRule[] RulesFor(string? index) => index is null ? _allRules ??= [.. _rules] : RoutingFor(index).EventRules;
+
+    private ActiveRule[]? _allRules;
 
     private Routing RoutingFor(string index)
     {
@@ -262,29 +264,73 @@ public sealed class DetectionEngine
     /// <summary>
     /// As <see cref="Process(EventRecord, ICollection{Alert}, RuleExecution?)"/>; with <paramref name="categoryRouting"/>,
     /// an event with one <c>event.category</c> meets only the rules of that category (and those of any category), in the
-    /// same order, so the alerts are the same.
+    /// same order, so the alerts are the same; with <paramref name="valueRouting"/>, it meets only the rules a
+    /// <see cref="RuleDispatch"/> selects by the values of their required fields (again the same alerts, in the same order).
     /// </summary>
-    internal void Process(EventRecord e, ICollection<Alert> alerts, RuleExecution? execution, bool categoryRouting)
+    internal void Process(EventRecord e, ICollection<Alert> alerts, RuleExecution? execution, bool categoryRouting, bool valueRouting = false)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(alerts);
         var index = ResolveIndex(e);
         var rules = RulesFor(index);
-        if (categoryRouting && e.Get(_category) is { Kind: EqlValueKind.String } category)
+        string? category = null;
+        if (categoryRouting && e.Get(_category) is { Kind: EqlValueKind.String } one)
         {
-            rules = ForCategory(rules, index, category.AsString);
+            category = one.AsString;
         }
         else if (categoryRouting && e.Get(_category) is { Kind: EqlValueKind.Array } many && many.AsArray.Length == 1 && many.AsArray[0].Kind == EqlValueKind.String)
         {
-            rules = ForCategory(rules, index, many.AsArray[0].AsString);
+            category = many.AsArray[0].AsString;
+        }
+        if (category is not null)
+        {
+            rules = ForCategory(rules, index, category);
+        }
+        if (valueRouting)
+        {
+            var dispatch = DispatchFor(rules, index, category);
+            Span<ulong> mask = dispatch.MaskWords <= 16 ? stackalloc ulong[dispatch.MaskWords] : new ulong[dispatch.MaskWords];
+            dispatch.Select(e, mask);
+            for (var w = 0; w < mask.Length; w++)
+            {
+                for (var bits = mask[w]; bits != 0; bits &= bits - 1)
+                {
+                    Evaluate(dispatch.Rules[(w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits)], e, index, alerts, execution);
+                }
+            }
+            return;
         }
         foreach (var rule in rules)
         {
-            if (rule.Query.Matches(e) && !rule.IsExcepted(e))
-            {
-                alerts.Add(AlertBuilder.Build(rule, e, index, _options, execution ?? RuleExecution.Start(_options.Time, _options.ExecutionType)));
-            }
+            Evaluate(rule, e, index, alerts, execution);
         }
+    }
+
+    private void Evaluate(ActiveRule rule, EventRecord e, string? index, ICollection<Alert> alerts, RuleExecution? execution)
+    {
+        if (rule.Query.Matches(e) && !rule.IsExcepted(e))
+        {
+            alerts.Add(AlertBuilder.Build(rule, e, index, _options, execution ?? RuleExecution.Start(_options.Time, _options.ExecutionType)));
+        }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string?, string?), RuleDispatch> _dispatch = new();
+
+    /// <summary>The value index over a routed rule list (one per index and category).</summary>
+    private RuleDispatch DispatchFor(ActiveRule[] rules, string? index, string? category)
+    {
+        if (_dispatch.TryGetValue((index, category), out var cached) && ReferenceEquals(cached.Rules, rules))
+        {
+            return cached;
+        }
+        var dispatch = new RuleDispatch(rules);
+        // Bound the cache: categories and index names come from input data.
+        if (_dispatch.Count > 10_000)
+        {
+            _dispatch.Clear();
+        }
+        _dispatch[(index, category)] = dispatch;
+        return dispatch;
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string?, string), ActiveRule[]> _byCategory = new();

@@ -182,7 +182,7 @@ internal sealed class FastScan
                 state.Projection = wanted;
             }
             var before = batch.Alerts.Count;
-            _engine.Process(e, batch.Alerts, _execution, _options.CategoryRouting);
+            _engine.Process(e, batch.Alerts, _execution, _options.CategoryRouting, _options.ValueRouting);
             var keep = _isCandidate is not null && _isCandidate(e);
             if (keep || batch.Alerts.Count > before)
             {

@@ -7,7 +7,7 @@ namespace Vigil.Detection;
 public sealed record ScanOptimizations
 {
     /// <summary>The plain evaluator: no optimisation at all.</summary>
-    public static ScanOptimizations None { get; } = new() { LiteralPrefilter = false, Parallelism = 1, CompactCandidates = false, CategoryRouting = false, IndexProjection = false };
+    public static ScanOptimizations None { get; } = new() { LiteralPrefilter = false, Parallelism = 1, CompactCandidates = false, CategoryRouting = false, IndexProjection = false, ValueRouting = false };
 
     /// <summary>
     /// Skip lines that contain none of the literals some rule requires (see <c>LinePrefilter</c>): such a line cannot match any
@@ -29,4 +29,10 @@ public sealed record ScanOptimizations
 
     /// <summary>Event rules are routed by <c>event.category</c> as well as by index, so an event meets only rules of its category.</summary>
     public bool CategoryRouting { get; init; } = true;
+
+    /// <summary>
+    /// Event rules are indexed by the values their queries require of one field (e.g. <c>process.name in (...)</c>), so an
+    /// event meets only the rules its values can satisfy (see <c>RuleDispatch</c>).
+    /// </summary>
+    public bool ValueRouting { get; init; } = true;
 }

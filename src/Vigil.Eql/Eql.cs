@@ -121,6 +121,12 @@ public sealed class CompiledQuery
     /// </summary>
     public IReadOnlyList<LiteralAlternatives> RequiredLiterals { get; private set; } = [];
 
+    /// <summary>
+    /// For an event query, the fields whose value decides whether it can match (all of them, conjunctively; see
+    /// <see cref="ValueRequirement"/>); empty for sequences, samples and queries where no field's value is certain.
+    /// </summary>
+    public IReadOnlyList<ValueRequirement> RequiredValues { get; private set; } = [];
+
     internal FieldRef CategoryField { get; private set; } = null!;
 
     internal Predicate[] StageFilters { get; private set; } = [];
@@ -154,6 +160,7 @@ public sealed class CompiledQuery
         {
             case EventQuery e:
                 q.StageFilters = [q.CompileFilter(compiler, e)];
+                q.RequiredValues = ValueRequirements.Of(e.Condition, table, options.TypeOf);
                 q.Categories = e.Category is null ? null : new HashSet<string>(StringComparer.Ordinal) { e.Category };
                 break;
             case SequenceQuery s:

@@ -34,6 +34,36 @@ public sealed class FastPathEquivalenceTests : IDisposable
         '''
         """;
 
+    /// <summary>Rules the value index keys by a multi-valued field (<c>process.args</c>), by a field holding numbers, and ignoring case.</summary>
+    private static readonly string[] ValueRoutingRules =
+    [
+        Rule("c2", "process.args in (\"-c\", \"install\") and event.type == \"start\""),
+        Rule("c3", "cloud_defend.package_policy_revision == \"3\" and event.action == \"exec\" and process.name like~ \"SH*\""),
+        Rule("c4", "process.name : (\"APT-GET\", \"Bash\") and process.group.id == \"0\" and process.parent.name != null"),
+    ];
+
+    private static string Rule(string id, string condition) => $$"""
+        [metadata]
+        creation_date = "2026/12/04"
+        updated_date = "2026/12/04"
+        maturity = "production"
+
+        [rule]
+        author = ["Vigil tests"]
+        description = "Value-routing case."
+        from = "now-6m"
+        index = ["logs-cloud_defend.*"]
+        language = "eql"
+        name = "Value routing {{id}}"
+        risk_score = 21
+        rule_id = "00000000-0000-4000-8000-0000000000{{id}}"
+        severity = "low"
+        type = "eql"
+        query = '''
+        process where {{condition}}
+        '''
+        """;
+
     private static readonly string SequenceRule = DetectionTestKit.ForkThenPackageManagerToml(packageManagers: "\"apt-get\", \"apt\", \"apk\", \"dnf\", \"yum\", \"pg_dump\"");
 
     private readonly string _input = Path.Combine(Path.GetTempPath(), $"vigil-equivalence-{Guid.NewGuid():N}.ndjson");
@@ -42,7 +72,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
 
     public void Dispose() => File.Delete(_input);
 
-    public static TheoryData<string> Configurations() => ["prefilter", "parallel", "compact", "category", "index-projection", "all", "all-4-threads"];
+    public static TheoryData<string> Configurations() => ["prefilter", "parallel", "compact", "category", "index-projection", "value", "category-value", "all", "all-4-threads"];
 
     private static ScanOptimizations Configure(string name) => name switch
     {
@@ -51,6 +81,8 @@ public sealed class FastPathEquivalenceTests : IDisposable
         "compact" => ScanOptimizations.None with { CompactCandidates = true },
         "category" => ScanOptimizations.None with { CategoryRouting = true },
         "index-projection" => ScanOptimizations.None with { IndexProjection = true },
+        "value" => ScanOptimizations.None with { ValueRouting = true },
+        "category-value" => ScanOptimizations.None with { CategoryRouting = true, ValueRouting = true },
         "all" => new ScanOptimizations { Parallelism = 2 },
         "all-4-threads" => new ScanOptimizations { Parallelism = 4 },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
@@ -63,6 +95,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
         var rules = BuiltInRules.Load().Rules.Select(r => r.Rule)
             .Concat(RuleLoader.LoadString(ExtraRules, "ci.toml").Rules.Select(r => r.Rule))
             .Concat(RuleLoader.LoadString(SequenceRule, "seq.toml").Rules.Select(r => r.Rule))
+            .Concat(ValueRoutingRules.Select((t, i) => RuleLoader.LoadString(t, $"value{i}.toml").Rules.Single().Rule))
             .ToList();
         var plain = Scan(rules, ScanOptimizations.None);
         var fast = Scan(rules, Configure(configuration));
@@ -71,6 +104,9 @@ public sealed class FastPathEquivalenceTests : IDisposable
         Assert.True(plain.Alerts.Count(a => a.Rule == "527d23e6-8b67-4a8e-a6bd-5169b90ab2a8") >= 10);
         Assert.Contains(plain.Alerts, a => a.Rule == "00000000-0000-4000-8000-0000000000c1");
         Assert.Contains(plain.Alerts, a => a.Rule == "00000000-0000-4000-8000-00000000beef");
+        Assert.Contains(plain.Alerts, a => a.Rule == "00000000-0000-4000-8000-0000000000c2");
+        Assert.Contains(plain.Alerts, a => a.Rule == "00000000-0000-4000-8000-0000000000c3");
+        Assert.Contains(plain.Alerts, a => a.Rule == "00000000-0000-4000-8000-0000000000c4");
         Assert.Contains(plain.Alerts, a => a.Document.Contains("ev-escaped-1", StringComparison.Ordinal));
         Assert.Contains(plain.Alerts, a => a.Document.Contains("ev-escaped-2", StringComparison.Ordinal));
         Assert.True(plain.Errors.Count >= 2);

@@ -30,6 +30,36 @@ public sealed class FieldProjection
         }
 
         public Node? Find(ReadOnlySpan<char> segment) => _lookup.TryGetValue(segment, out var n) ? n : null;
+
+        // The same children keyed by their UTF-8 bytes: keys read from JSON are matched without decoding them. Nodes have
+        // few children (an ECS object's wanted fields), so a scan that compares lengths first is cheaper than hashing.
+        private byte[][] _utf8Keys = [];
+        private Node[] _utf8Nodes = [];
+
+        public Node? FindUtf8(ReadOnlySpan<byte> segment)
+        {
+            var keys = _utf8Keys;
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var key = keys[i];
+                if (key.Length == segment.Length && segment.SequenceEqual(key))
+                {
+                    return _utf8Nodes[i];
+                }
+            }
+            return null;
+        }
+
+        /// <summary>Builds the UTF-8 keys of this node and its descendants (once the trie is complete).</summary>
+        public void Seal()
+        {
+            _utf8Keys = _children.Keys.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+            _utf8Nodes = _children.Values.ToArray();
+            foreach (var child in _utf8Nodes)
+            {
+                child.Seal();
+            }
+        }
     }
 
     /// <summary>Builds the projection for every field currently registered in <paramref name="table"/>.</summary>
@@ -57,6 +87,7 @@ public sealed class FieldProjection
             }
             node.Slot = f.Slot;
         }
+        Root.Seal();
     }
 
     internal Node Root { get; }

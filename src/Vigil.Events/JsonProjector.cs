@@ -11,6 +11,12 @@ namespace Vigil.Events;
 /// </summary>
 internal static class JsonProjector
 {
+    // Per thread, reused across events: the lists that collect array-valued fields, and which slots use one.
+    [ThreadStatic]
+    private static List<EqlValue>?[]? t_multi;
+
+    [ThreadStatic]
+    private static List<int>? t_touched;
     public static EqlValue[] Project(ReadOnlySpan<byte> json, FieldProjection projection)
     {
         var values = new EqlValue[projection.SlotCount];
@@ -30,25 +36,54 @@ internal static class JsonProjector
         {
             throw new JsonException("an event must be a JSON object");
         }
-        List<EqlValue>?[]? multi = null;
-        ReadObject(ref reader, projection.Root, values, ref multi);
-        if (reader.Read())
+        var multi = new Multi(values.Length);
+        try
         {
-            throw new JsonException($"unexpected data after the event object at byte {reader.TokenStartIndex + 1}");
-        }
-        if (multi is not null)
-        {
-            for (var i = 0; i < multi.Length; i++)
+            ReadObject(ref reader, projection.Root, values, ref multi);
+            if (reader.Read())
             {
-                if (multi[i] is { } list)
-                {
-                    values[i] = EqlValue.FromArray([.. list]);
-                }
+                throw new JsonException($"unexpected data after the event object at byte {reader.TokenStartIndex + 1}");
             }
+            foreach (var slot in multi.Touched)
+            {
+                values[slot] = EqlValue.FromArray([.. multi.Lists[slot]!]);
+            }
+        }
+        finally
+        {
+            multi.Reset();
         }
     }
 
-    private static void ReadObject(ref Utf8JsonReader reader, FieldProjection.Node node, EqlValue[] values, ref List<EqlValue>?[]? multi)
+    /// <summary>The array-valued fields of the event being read (thread-static storage, cleared after each event).</summary>
+    private readonly ref struct Multi
+    {
+        public Multi(int slots)
+        {
+            var lists = t_multi;
+            if (lists is null || lists.Length < slots)
+            {
+                t_multi = lists = new List<EqlValue>?[Math.Max(slots, 64)];
+            }
+            Lists = lists;
+            Touched = t_touched ??= [];
+        }
+
+        public List<EqlValue>?[] Lists { get; }
+
+        public List<int> Touched { get; }
+
+        public void Reset()
+        {
+            foreach (var slot in Touched)
+            {
+                Lists[slot]!.Clear();
+            }
+            Touched.Clear();
+        }
+    }
+
+    private static void ReadObject(ref Utf8JsonReader reader, FieldProjection.Node node, EqlValue[] values, ref Multi multi)
     {
         Span<char> keyBuffer = stackalloc char[256];
         while (reader.Read())
@@ -72,6 +107,22 @@ internal static class JsonProjector
 
     private static FieldProjection.Node? FindNode(ref Utf8JsonReader reader, FieldProjection.Node node, scoped Span<char> buffer)
     {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            // The common case: the key's bytes are its text, matched segment by segment without decoding.
+            var bytes = reader.ValueSpan;
+            var current = node;
+            while (true)
+            {
+                var dot = bytes.IndexOf((byte)'.');
+                current = current.FindUtf8(dot < 0 ? bytes : bytes[..dot]);
+                if (current is null || dot < 0)
+                {
+                    return current;
+                }
+                bytes = bytes[(dot + 1)..];
+            }
+        }
         var length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
         char[]? rented = null;
         var chars = length <= buffer.Length ? buffer : (rented = ArrayPool<char>.Shared.Rent(length));
@@ -113,7 +164,7 @@ internal static class JsonProjector
         }
     }
 
-    private static void ReadValue(ref Utf8JsonReader reader, FieldProjection.Node node, EqlValue[] values, ref List<EqlValue>?[]? multi)
+    private static void ReadValue(ref Utf8JsonReader reader, FieldProjection.Node node, EqlValue[] values, ref Multi multi)
     {
         switch (reader.TokenType)
         {
@@ -163,25 +214,25 @@ internal static class JsonProjector
         }
     }
 
-    private static void EnsureArray(int slot, EqlValue[] values, ref List<EqlValue>?[]? multi)
+    private static void EnsureArray(int slot, EqlValue[] values, ref Multi multi)
     {
-        multi ??= new List<EqlValue>?[values.Length];
-        if (multi[slot] is null)
+        if (multi.Touched.Contains(slot))
         {
-            var list = new List<EqlValue>();
-            if (!values[slot].IsNull)
-            {
-                list.Add(values[slot]);
-            }
-            multi[slot] = list;
+            return;
         }
+        var list = multi.Lists[slot] ??= [];
+        if (!values[slot].IsNull)
+        {
+            list.Add(values[slot]);
+        }
+        multi.Touched.Add(slot);
     }
 
-    private static void Add(int slot, EqlValue v, EqlValue[] values, ref List<EqlValue>?[]? multi)
+    private static void Add(int slot, EqlValue v, EqlValue[] values, ref Multi multi)
     {
-        if (multi?[slot] is { } list)
+        if (multi.Touched.Contains(slot))
         {
-            list.Add(v);
+            multi.Lists[slot]!.Add(v);
         }
         else if (values[slot].IsNull)
         {
@@ -190,7 +241,7 @@ internal static class JsonProjector
         else
         {
             EnsureArray(slot, values, ref multi);
-            multi![slot]!.Add(v);
+            multi.Lists[slot]!.Add(v);
         }
     }
 

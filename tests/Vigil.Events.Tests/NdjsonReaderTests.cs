@@ -49,6 +49,32 @@ public sealed class NdjsonReaderTests
     }
 
     [Fact]
+    public void Project_EscapedAndNonAsciiKeys_MatchTheirDecodedNames()
+    {
+        var (table, projection) = Fields("process.name", "käse.typ");
+        var e = EventRecord.FromJson("""{"pro\u0063ess":{"n\u0061me":"curl"},"käse":{"typ":"gouda"}}"""u8, projection);
+        Assert.Equal("curl", e.Get(table.Get("process.name")).AsString);
+        Assert.Equal("gouda", e.Get(table.Get("käse.typ")).AsString);
+    }
+
+    [Fact]
+    public void Project_ArrayValuesOfOneEvent_DoNotLeakIntoTheNext()
+    {
+        // The lists that collect array items are reused from event to event on a thread.
+        var (table, projection) = Fields("process.args", "x");
+        var args = table.Get("process.args");
+        var first = EventRecord.FromJson("""{"process":{"args":["apt","install","curl"]},"x":[1]}"""u8, projection);
+        var second = EventRecord.FromJson("""{"process":{"args":["sh"]},"x":2}"""u8, projection);
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => EventRecord.FromJson("""{"process":{"args":["half","""u8, projection));
+        var third = EventRecord.FromJson("""{"process":{"args":"plain"},"x":[3,[4]]}"""u8, projection);
+        Assert.Equal(["apt", "install", "curl"], first.Get(args).AsArray.ToArray().Select(v => v.AsString));
+        Assert.Equal(["sh"], second.Get(args).AsArray.ToArray().Select(v => v.AsString));
+        Assert.Equal(EqlValue.From(2L), second.Get(table.Get("x")));
+        Assert.Equal(EqlValue.From("plain"), third.Get(args));
+        Assert.Equal([3L, 4L], third.Get(table.Get("x")).AsArray.ToArray().Select(v => v.AsLong));
+    }
+
+    [Fact]
     public void Project_ScalarTypes_AreKept()
     {
         var (table, projection) = Fields("i", "d", "t", "f", "n", "s");

@@ -52,3 +52,21 @@ internal static class LiteralStats
         return 0;
     }
 }
+internal static class MemoryStats
+{
+    public static int Run(string corpus, string set)
+    {
+        static string Now() { GC.Collect(2, GCCollectionMode.Forced, true, true); return $"heap {GC.GetTotalMemory(true) / 1048576.0:F0} MiB, rss {Environment.WorkingSet / 1048576.0:F0} MiB, peak {ScanBenchmark.PeakRss() / 1048576.0:F0} MiB"; }
+        Console.WriteLine("start: " + Now());
+        var opts = new ScanBenchmarkOptions { CorpusPath = corpus };
+        var rules = ScanBenchmark.RuleSets(opts).First(s => s.Name.StartsWith("(" + set)).Load();
+        Console.WriteLine($"rules loaded ({rules.Count}): " + Now());
+        var job = new ScanJob(rules);
+        Console.WriteLine("engine built: " + Now());
+        GC.Collect(2, GCCollectionMode.Aggressive, true, true);
+        Console.WriteLine("after aggressive GC: " + Now());
+        GC.KeepAlive(job);
+        GC.KeepAlive(rules);
+        return 0;
+    }
+}

@@ -78,6 +78,12 @@ public sealed class ScanJob
     /// <summary>The engine (rules running and skipped).</summary>
     public DetectionEngine Engine => _engine;
 
+    /// <summary>
+    /// Hands back to the system the memory that loading and compiling rules used and no longer needs (the GC would otherwise
+    /// keep it committed for the whole scan: about 50 MiB with the public corpus). Call it once, before a long scan.
+    /// </summary>
+    public static void ReleaseLoadMemory() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+
     /// <summary>Reads every input (<c>-</c> is stdin) and writes alerts to <paramref name="sink"/>.</summary>
     public ScanSummary Run(IEnumerable<string> inputs, IAlertSink sink, Action<InputError> onError, string? defaultIndex = null) =>
         Run(inputs, sink, onError, new ScanOptions { DefaultIndex = defaultIndex });

@@ -73,6 +73,7 @@ internal static class ScanCommand
             var exceptionSet = ExceptionSources.Load(parse.GetValue(exceptions), parse.GetValue(rules), stderr);
             var job = new ScanJob(loaded.Rules.Select(r => r.Rule), new DetectionOptions { Exceptions = exceptionSet });
             ExceptionSources.Report(exceptionSet, job.Engine, loaded.Rules.Select(r => r.Rule), stderr);
+            ScanJob.ReleaseLoadMemory();
             var reported = loaded.Rules.Where(r => r.QueryError is not null).Select(r => r.Rule).ToHashSet();
             foreach (var skipped in job.Engine.Skipped.Where(s => s.IsError && !reported.Contains(s.Rule)))
             {

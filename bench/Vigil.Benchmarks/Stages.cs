@@ -46,7 +46,7 @@ internal static class LiteralStats
             {
                 if (sets.All(s => lines[i].AsSpan().IndexOfAny(s) >= 0)) { pass++; anyPass[i] = true; }
             }
-            Console.WriteLine($"{pass * 100.0 / lines.Count,6:F1}% sets {q.RequiredLiterals.Count} {(q.IsEventQuery ? "E" : "S")} values[{string.Join(" ", q.RequiredValues.Select(v => v.Field.Path + "=" + v.Values.Count))}] {r.Rule.Name}  [{string.Join(" | ", q.RequiredLiterals.Select(s => string.Join(",", s.Values.Take(4))))}]");
+            Console.WriteLine($"{pass * 100.0 / lines.Count,6:F1}% sets {q.RequiredLiterals.Count} {(q.IsEventQuery ? "E" : "S")} values[{string.Join(" ; ", q.RequiredValues.Select(v => string.Join("|", v.AnyOf.Select(a => a.Field.Path + "=" + a.Values.Count))))}] {r.Rule.Name}  [{string.Join(" | ", q.RequiredLiterals.Select(s => string.Join(",", s.Values.Take(4))))}]");
         }
         Console.WriteLine($"lines passing some rule: {anyPass.Count(x => x) * 100.0 / lines.Count:F1}%");
         return 0;

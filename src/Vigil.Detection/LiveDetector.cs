@@ -73,7 +73,8 @@ public sealed class LiveDetector
             BadEvents++;
             return;
         }
-        _engine.Process(record, alerts, _execution);
+        // Routed by category and by the values rules require: the same alerts as trying every rule, for less work.
+        _engine.Process(record, alerts, _execution, categoryRouting: true, valueRouting: true);
         foreach (var (rule, matcher, window) in _sequences)
         {
             var index = _engine.ResolveIndex(record);

@@ -5,8 +5,8 @@ namespace Vigil.Detection;
 
 /// <summary>
 /// Picks, for one event, the rules of a routed list that can match it, keeping their order. Each rule is indexed by one of
-/// its <see cref="CompiledQuery.RequiredValues"/> (the most selective-looking one); an event then meets the rules indexed
-/// under its value of each indexed field, plus the rules without an index. A field whose value is not plainly strings
+/// its <see cref="CompiledQuery.RequiredValues"/> (the most selective-looking one), under each alternative's field and
+/// values; an event then meets the rules indexed under its value of each indexed field, plus the rules without an index. A field whose value is not plainly strings
 /// (a number, a boolean, a mixed array) selects every rule indexed under it, since such values can match through type
 /// coercion; a missing field selects none of them (they cannot match). The rules skipped are exactly rules whose query is
 /// false for the event, so the alerts do not change.
@@ -44,30 +44,38 @@ internal sealed class RuleDispatch
         var byField = new Dictionary<FieldRef, (Dictionary<string, ulong[]> Exact, Dictionary<string, ulong[]> IgnoreCase, ulong[] All)>();
         for (var i = 0; i < rules.Length; i++)
         {
+            // A value found in nearly every event selects most events: prefer requirements without one, then those with
+            // fewer alternatives, then longer values, then fewer values.
             var best = rules[i].Query.RequiredValues
-                .Where(r => !r.Values.All(Common.Contains))
-                .OrderByDescending(r => r.Values.Min(v => v.Length))
-                .ThenBy(r => r.Values.Count)
+                .Where(r => !r.AnyOf.Any(a => a.Values.All(Common.Contains)))
+                .OrderBy(r => r.AnyOf.Any(a => a.Values.Any(Common.Contains)) ? 1 : 0)
+                .ThenBy(r => r.AnyOf.Count)
+                .ThenByDescending(r => r.AnyOf.Min(a => a.Values.Min(v => v.Length)))
+                .ThenBy(r => r.AnyOf.Sum(a => a.Values.Count))
                 .FirstOrDefault();
             if (best is null)
             {
                 Set(_always, i);
                 continue;
             }
-            if (!byField.TryGetValue(best.Field, out var group))
+            // The rule is selected when any alternative holds: it is indexed under each alternative's field and values.
+            foreach (var alternative in best.AnyOf)
             {
-                group = (new Dictionary<string, ulong[]>(StringComparer.Ordinal), new Dictionary<string, ulong[]>(StringComparer.OrdinalIgnoreCase), new ulong[words]);
-                byField[best.Field] = group;
-            }
-            Set(group.All, i);
-            var map = best.IgnoreCase ? group.IgnoreCase : group.Exact;
-            foreach (var value in best.Values)
-            {
-                if (!map.TryGetValue(value, out var mask))
+                if (!byField.TryGetValue(alternative.Field, out var group))
                 {
-                    map[value] = mask = new ulong[words];
+                    group = (new Dictionary<string, ulong[]>(StringComparer.Ordinal), new Dictionary<string, ulong[]>(StringComparer.OrdinalIgnoreCase), new ulong[words]);
+                    byField[alternative.Field] = group;
                 }
-                Set(mask, i);
+                Set(group.All, i);
+                var map = alternative.IgnoreCase ? group.IgnoreCase : group.Exact;
+                foreach (var value in alternative.Values)
+                {
+                    if (!map.TryGetValue(value, out var mask))
+                    {
+                        map[value] = mask = new ulong[words];
+                    }
+                    Set(mask, i);
+                }
             }
         }
         _groups = byField.Select(g => new Group(g.Key, g.Value.Exact, g.Value.IgnoreCase, g.Value.All)).ToArray();

@@ -34,12 +34,13 @@ public sealed class FastPathEquivalenceTests : IDisposable
         '''
         """;
 
-    /// <summary>Rules the value index keys by a multi-valued field (<c>process.args</c>), by a field holding numbers, and ignoring case.</summary>
+    /// <summary>Rules the value index keys by a multi-valued field (<c>process.args</c>), by a field holding numbers, ignoring case, and by alternatives on several fields.</summary>
     private static readonly string[] ValueRoutingRules =
     [
         Rule("c2", "process.args in (\"-c\", \"install\") and event.type == \"start\""),
         Rule("c3", "cloud_defend.package_policy_revision == \"3\" and event.action == \"exec\" and process.name like~ \"SH*\""),
         Rule("c4", "process.name : (\"APT-GET\", \"Bash\") and process.group.id == \"0\" and process.parent.name != null"),
+        Rule("c5", "(process.name == \"curl\" or process.args in (\"install\", \"-c\") or process.parent.name : \"SLEEP\") and user.name : (\"ROOT\", \"app\")"),
     ];
 
     private static string Rule(string id, string condition) => $$"""
@@ -107,6 +108,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
         Assert.Contains(plain.Alerts, a => a.Rule == "00000000-0000-4000-8000-0000000000c2");
         Assert.Contains(plain.Alerts, a => a.Rule == "00000000-0000-4000-8000-0000000000c3");
         Assert.Contains(plain.Alerts, a => a.Rule == "00000000-0000-4000-8000-0000000000c4");
+        Assert.Contains(plain.Alerts, a => a.Rule == "00000000-0000-4000-8000-0000000000c5");
         Assert.Contains(plain.Alerts, a => a.Document.Contains("ev-escaped-1", StringComparison.Ordinal));
         Assert.Contains(plain.Alerts, a => a.Document.Contains("ev-escaped-2", StringComparison.Ordinal));
         Assert.True(plain.Errors.Count >= 2);

@@ -7,7 +7,7 @@ namespace Vigil.Eql.Tests;
 public sealed class ValueRequirementTests
 {
     private static string Describe(string query) => string.Join("; ", Eql.Compile(query).RequiredValues
-        .Select(r => $"{r.Field.Path}{(r.IgnoreCase ? " ~" : " =")} {string.Join(",", r.Values)}"));
+        .Select(r => string.Join(" | ", r.AnyOf.Select(a => $"{a.Field.Path}{(a.IgnoreCase ? " ~" : " =")} {string.Join(",", a.Values)}"))));
 
     [Theory]
     [InlineData("process where process.name == \"curl\"", "process.name = curl")]
@@ -19,7 +19,10 @@ public sealed class ValueRequirementTests
     [InlineData("process where process.name like~ \"curl\"", "process.name ~ curl")]
     [InlineData("process where process.name == \"curl\" and process.args == \"-O\"", "process.name = curl; process.args = -O")]
     [InlineData("process where process.name == \"curl\" or process.name : \"wget\"", "process.name ~ curl,wget")]
-    [InlineData("process where (process.name == \"curl\" and user.name == \"root\") or (process.name == \"wget\" and user.name == \"app\")", "process.name = curl,wget; user.name = root,app")]
+    [InlineData("process where (process.name == \"curl\" and user.name == \"root\") or (process.name == \"wget\" and user.name == \"app\")", "process.name = curl,wget; process.name = curl | user.name = app; user.name = root | process.name = wget; user.name = root,app")]
+    [InlineData("process where process.name == \"curl\" or user.name == \"root\"", "process.name = curl | user.name = root")]
+    [InlineData("process where (process.name == \"curl\" or process.args in (\"curl\", \"/bin/curl\")) and process.args : \"-O\"", "process.name = curl | process.args = curl,/bin/curl; process.args ~ -O")]
+    [InlineData("process where process.name == \"curl\" or process.args == \"-O\" or process.name : \"wget\"", "process.name ~ curl,wget | process.args = -O")]
     public void Derives_TheValuesAFieldMustHold(string query, string expected) => Assert.Equal(expected, Describe(query));
 
     [Theory]
@@ -34,7 +37,7 @@ public sealed class ValueRequirementTests
     [InlineData("process where process.pid == 1")]
     [InlineData("process where process.name == null")]
     [InlineData("process where startsWith(process.name, \"curl\")")]
-    [InlineData("process where process.name == \"curl\" or user.name == \"root\"")]
+    [InlineData("process where process.name == \"curl\" or user.name : \"r*\"")]
     [InlineData("process where process.name == process.parent.name")]
     [InlineData("sequence [process where process.name == \"curl\"] [process where process.name == \"sh\"]")]
     public void DerivesNothing_WhenNoSingleValueIsCertain(string query) => Assert.Equal(string.Empty, Describe(query));
@@ -48,20 +51,25 @@ public sealed class ValueRequirementTests
     [InlineData("process where process.pid == \"42\"")]
     [InlineData("process where process.pid in (\"42\", \"43\") or process.pid : \"44\"")]
     [InlineData("process where process.interactive == \"true\"")]
+    [InlineData("process where process.name == \"curl\" or process.args == \"-y\"")]
+    [InlineData("process where (process.name == \"yum\" or process.args in (\"install\", \"x\")) and (process.name : \"APT-GET\" or user.name == \"root\")")]
     public void EveryRequirement_HoldsForAnEventTheQueryMatches(string query)
     {
         const string apt = """{"event":{"category":["process"],"type":["start","change"]},"process":{"name":"apt-get","args":["apt-get","install","-y","curl"],"pid":42,"interactive":true}}""";
         var compiled = Eql.Compile(query);
         var e = new TestEvent(apt);
         Assert.True(compiled.Matches(e));
+        Assert.NotEmpty(compiled.RequiredValues);
         foreach (var requirement in compiled.RequiredValues)
         {
-            // A requirement may rule an event out only by a string value outside its set (non-strings decide nothing).
-            var value = e.Get(requirement.Field);
-            Assert.False(value.IsNull);
-            var items = value.Kind == EqlValueKind.Array ? value.AsArray.ToArray() : [value];
-            var comparer = requirement.IgnoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
-            Assert.True(items.Any(x => x.Kind != EqlValueKind.String || requirement.Values.Contains(x.AsString, comparer)), requirement.ToString());
+            // Some alternative must hold; one may rule an event out only by string values outside its set (non-strings decide nothing).
+            Assert.Contains(requirement.AnyOf, alternative =>
+            {
+                var value = e.Get(alternative.Field);
+                var items = value.IsNull ? [] : value.Kind == EqlValueKind.Array ? value.AsArray.ToArray() : [value];
+                var comparer = alternative.IgnoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+                return items.Any(x => x.Kind != EqlValueKind.String || alternative.Values.Contains(x.AsString, comparer));
+            });
         }
     }
 }

@@ -32,6 +32,10 @@ internal static class Program
             }
             return 0;
         }
+        if (args.Length > 1 && args[0] == "routing")
+        {
+            return RoutingStats.Run(args[1]);
+        }
         if (args.Length > 2 && args[0] == "memory")
         {
             return MemoryStats.Run(args[1], args[2]);

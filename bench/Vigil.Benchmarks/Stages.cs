@@ -70,3 +70,20 @@ internal static class MemoryStats
         return 0;
     }
 }
+internal static class RoutingStats
+{
+    public static int Run(string corpus)
+    {
+        var opts = new ScanBenchmarkOptions { CorpusPath = corpus };
+        var rules = ScanBenchmark.RuleSets(opts).First(s => s.Name.StartsWith("(c")).Load();
+        var engine = new DetectionEngine(rules);
+        foreach (var index in new[] { "logs-cloud_defend.process-default", "logs-cloud_defend.file-default" })
+        {
+            var ev = engine.Rules.Where(r => engine.ReadsIndex(r, index)).ToList();
+            var seq = engine.SequenceRules.Where(r => engine.ReadsIndex(r, index)).ToList();
+            Console.WriteLine($"{index}: {ev.Count} event rules, {seq.Count} sequence rules");
+            foreach (var g in ev.Concat(seq).GroupBy(r => string.Join(",", r.Rule.Index)).OrderByDescending(g => g.Count()).Take(8)) Console.WriteLine($"   {g.Count(),4} index {g.Key}");
+        }
+        return 0;
+    }
+}

@@ -153,10 +153,25 @@ public sealed class DetectionEngine
         var ns = e.Get(_dsNamespace);
         if (type.Kind == EqlValueKind.String && dataset.Kind == EqlValueKind.String && ns.Kind == EqlValueKind.String)
         {
-            return $"{type.AsString}-{dataset.AsString}-{ns.AsString}";
+            // Consecutive events mostly share their data stream: reuse the name instead of building it for every event.
+            var last = t_lastDataStream;
+            if (last is not null && string.Equals(last.Type, type.AsString, StringComparison.Ordinal)
+                && string.Equals(last.Dataset, dataset.AsString, StringComparison.Ordinal)
+                && string.Equals(last.Namespace, ns.AsString, StringComparison.Ordinal))
+            {
+                return last.Name;
+            }
+            var name = $"{type.AsString}-{dataset.AsString}-{ns.AsString}";
+            t_lastDataStream = new DataStreamName(type.AsString, dataset.AsString, ns.AsString, name);
+            return name;
         }
         return e.DefaultIndex;
     }
+
+    private sealed record DataStreamName(string Type, string Dataset, string Namespace, string Name);
+
+    [ThreadStatic]
+    private static DataStreamName? t_lastDataStream;
 
     /// <summary>Whether <paramref name="rule"/> reads the index <paramref name="index"/> (null: no index information, so yes).</summary>
     public bool ReadsIndex(ActiveRule rule, string? index) =>

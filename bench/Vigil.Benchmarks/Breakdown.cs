@@ -82,11 +82,13 @@ internal static class Breakdown
             Console.WriteLine($"blocks + prefilter {size / sw.Elapsed.TotalSeconds,8:F0} MB/s  {pass} lines pass");
             sw.Restart();
             var values = new Vigil.Eql.EqlValue[engine.Projection.SlotCount];
+            // As the scan projects (IndexProjection): the fields of the rules reading the generated data's two indexes.
+            var wanted = engine.ProjectionFor(["logs-cloud_defend.process-default", "logs-cloud_defend.file-default"]);
             foreach (var b in reader.ReadBatches(path))
             {
                 for (var i = 0; i < b.Lines.Count; i++)
                 {
-                    reader.TryParse(b, i, values, out _);
+                    reader.TryParse(b, i, values, wanted, out _);
                     Array.Clear(values);
                 }
                 b.Release();
@@ -99,10 +101,10 @@ internal static class Breakdown
             {
                 for (var i = 0; i < b.Lines.Count; i++)
                 {
-                    if (reader.TryParse(b, i, values, out var raw))
+                    if (reader.TryParse(b, i, values, wanted, out var raw))
                     {
                         var e = EventRecord.Borrowed(raw, "x", 1, values, null);
-                        engine.Process(e, alerts, exec, categoryRouting: true);
+                        engine.Process(e, alerts, exec, categoryRouting: true, valueRouting: true);
                         alerts.Clear();
                     }
                     Array.Clear(values);

@@ -32,6 +32,10 @@ internal static class Program
             }
             return 0;
         }
+        if (args.Length > 2 && args[0] == "project")
+        {
+            return ProjectLoop.Run(args[1], args[2], args.Length > 3 && args[3] == "reader");
+        }
         if (args.Length > 1 && args[0] == "routing")
         {
             return RoutingStats.Run(args[1]);

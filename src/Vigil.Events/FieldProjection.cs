@@ -42,7 +42,7 @@ public sealed class FieldProjection
             for (var i = 0; i < keys.Length; i++)
             {
                 var key = keys[i];
-                if (key.Length == segment.Length && segment.SequenceEqual(key))
+                if (key.Length == segment.Length && (key.Length == 0 || key[0] == segment[0]) && segment.SequenceEqual(key))
                 {
                     return _utf8Nodes[i];
                 }

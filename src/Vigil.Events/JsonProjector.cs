@@ -9,7 +9,7 @@ namespace Vigil.Events;
 /// One forward pass of <see cref="Utf8JsonReader"/> over an event, pulling out only the projected fields. Keys are decoded
 /// into a stack buffer and looked up without allocating; unwanted subtrees are skipped.
 /// </summary>
-internal static class JsonProjector
+internal static partial class JsonProjector
 {
     // Per thread, reused across events: the lists that collect array-valued fields, and which slots use one.
     [ThreadStatic]
@@ -26,6 +26,40 @@ internal static class JsonProjector
 
     /// <summary>Projects into <paramref name="values"/>, which must be all null (a reused buffer, cleared by the caller).</summary>
     public static void Project(ReadOnlySpan<byte> json, FieldProjection projection, EqlValue[] values)
+    {
+        if (TryProjectFast(json, projection, values))
+        {
+            return;
+        }
+        // The reference reader decides (and reports) whatever the scanner left to it; it starts from a clean buffer.
+        Array.Clear(values);
+        ProjectWithReader(json, projection, values);
+    }
+
+    /// <summary>The fast scanner alone: false (with <paramref name="values"/> partly written) when it leaves the line to the reader.</summary>
+    internal static bool TryProjectFast(ReadOnlySpan<byte> json, FieldProjection projection, EqlValue[] values)
+    {
+        var multi = new Multi(values.Length);
+        try
+        {
+            if (!new Scanner(json, values, multi).Run(projection.Root))
+            {
+                return false;
+            }
+            foreach (var slot in multi.Touched)
+            {
+                values[slot] = EqlValue.FromArray([.. multi.Lists[slot]!]);
+            }
+            return true;
+        }
+        finally
+        {
+            multi.Reset();
+        }
+    }
+
+    /// <summary>The reference projection: <see cref="Utf8JsonReader"/> token by token.</summary>
+    internal static void ProjectWithReader(ReadOnlySpan<byte> json, FieldProjection projection, EqlValue[] values)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
         if (!reader.Read())

@@ -20,21 +20,42 @@ internal static class StringCache
     /// <summary>The string for <paramref name="utf8"/> (unescaped JSON string content), or null when it is not ASCII.</summary>
     public static string? Get(ReadOnlySpan<byte> utf8)
     {
-        if (!Ascii.IsValid(utf8))
-        {
-            return null;
-        }
         var slots = t_slots ??= new string?[Slots];
-        var hash = new HashCode();
-        hash.AddBytes(utf8);
-        var slot = hash.ToHashCode() & (Slots - 1);
+        var slot = Hash(utf8) & (Slots - 1);
         var cached = slots[slot];
+        // An equal cached string proves the bytes ASCII (Ascii.Equals fails on any other byte).
         if (cached is not null && cached.Length == utf8.Length && Ascii.Equals(utf8, cached))
         {
             return cached;
         }
+        if (!Ascii.IsValid(utf8))
+        {
+            return null;
+        }
         var created = Encoding.ASCII.GetString(utf8);
         slots[slot] = created;
         return created;
+    }
+
+    /// <summary>A cheap hash of the length and the first and last eight bytes (the cache only needs a good spread).</summary>
+    private static int Hash(ReadOnlySpan<byte> utf8)
+    {
+        ulong head, tail;
+        if (utf8.Length >= 8)
+        {
+            head = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(utf8);
+            tail = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(utf8[^8..]);
+        }
+        else
+        {
+            head = 0;
+            foreach (var b in utf8)
+            {
+                head = (head << 8) | b;
+            }
+            tail = 0;
+        }
+        var h = (head * 0x9E3779B97F4A7C15UL) ^ (tail * 0xC2B2AE3D27D4EB4FUL) ^ ((ulong)utf8.Length * 0x165667B19E3779F9UL);
+        return (int)(h ^ (h >> 29) ^ (h >> 43));
     }
 }

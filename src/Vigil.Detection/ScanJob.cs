@@ -124,7 +124,8 @@ public sealed class ScanJob
             if (useFast)
             {
                 // The sequence rules' needs are part of the prefilter, so a skipped line is never a candidate either.
-                var scan = new FastScan(_engine, reader, prefilter, group is null ? null : e => IsCandidate(group, e), execution, fast);
+                var router = group is null ? null : new GroupRouter(_engine, group);
+                var scan = new FastScan(_engine, reader, prefilter, router is null ? null : router.Route, execution, fast);
                 foreach (var input in inputList)
                 {
                     foreach (var batch in scan.Run(input))
@@ -160,11 +161,12 @@ public sealed class ScanJob
         {
             // Errors were reported by the first pass.
             var again = new NdjsonReader(_engine.Projection, _ => { }, readerOptions);
+            var router = useFast ? new GroupRouter(_engine, group) : null;
             foreach (var input in inputList)
             {
                 foreach (var e in again.ReadPath(input))
                 {
-                    if (IsCandidate(group, e))
+                    if (router?.Route(e) ?? IsCandidate(group, e))
                     {
                         yield return e;
                     }
@@ -195,8 +197,36 @@ public sealed class ScanJob
                 }
                 results.Clear();
             }
+            var timestamp = group[0].Query.TimestampField;
             foreach (var e in orderer.Sort(candidates))
             {
+                if (e.Routes is { } routes)
+                {
+                    // The worker found which rules take the event (see GroupRouter): push it to those, and let the rules
+                    // that read its index without it see its time, as pushing it to them would.
+                    var n = matchers.Count;
+                    for (var word = 0; word < (n + 63) / 64; word++)
+                    {
+                        var push = routes[word];
+                        var any = push | routes[((n + 63) / 64) + word];
+                        while (any != 0)
+                        {
+                            var bit = System.Numerics.BitOperations.TrailingZeroCount(any);
+                            any &= any - 1;
+                            var (rule, matcher) = matchers[(word * 64) + bit];
+                            if ((push & (1UL << bit)) != 0)
+                            {
+                                matcher.Push(e, results);
+                            }
+                            else if (EqlTime.TryGetNanos(e.Get(timestamp), out var ts))
+                            {
+                                matcher.AdvanceTo(ts, results);
+                            }
+                            Drain(rule);
+                        }
+                    }
+                    continue;
+                }
                 var index = _engine.ResolveIndex(e);
                 foreach (var (rule, matcher) in matchers)
                 {
@@ -251,6 +281,83 @@ public sealed class ScanJob
             SpilledEvents = spilled,
             ExceptedEvents = _engine.Rules.Concat(_engine.SequenceRules).Sum(r => r.ExceptedEvents),
         };
+    }
+
+    /// <summary>
+    /// Decides, on the thread that parsed an event, which sequence rules of a group take it, and records it in
+    /// <see cref="EventRecord.Routes"/>: the first words are a bit per rule that gets the event pushed (it reads the event's
+    /// index, passes one of the rule's stage filters and is not excepted), the next words a bit per rule that reads the index
+    /// but whose filters the event fails (the plain path pushes it there too, which only moves the rule's clock). An event is
+    /// kept when some rule reading its index passes a filter, as <see cref="IsCandidate"/> decides.
+    /// </summary>
+    private sealed class GroupRouter
+    {
+        private readonly DetectionEngine _engine;
+        private readonly ActiveRule[] _rules;
+        private readonly int _words;
+        private readonly ulong[] _all;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ulong[]> _readers = new(StringComparer.Ordinal);
+
+        public GroupRouter(DetectionEngine engine, List<ActiveRule> group)
+        {
+            _engine = engine;
+            _rules = [.. group];
+            _words = (_rules.Length + 63) / 64;
+            _all = new ulong[_words];
+            for (var i = 0; i < _rules.Length; i++)
+            {
+                _all[i / 64] |= 1UL << (i % 64);
+            }
+        }
+
+        private ulong[] Readers(string? index) => index is null
+            ? _all
+            : _readers.GetOrAdd(index, static (i, self) =>
+            {
+                var mask = new ulong[self._words];
+                for (var r = 0; r < self._rules.Length; r++)
+                {
+                    if (self._engine.ReadsIndex(self._rules[r], i))
+                    {
+                        mask[r / 64] |= 1UL << (r % 64);
+                    }
+                }
+                return mask;
+            }, this);
+
+        public bool Route(EventRecord e)
+        {
+            var readers = Readers(_engine.ResolveIndex(e));
+            ulong[]? routes = null;
+            var candidate = false;
+            for (var word = 0; word < _words; word++)
+            {
+                var left = readers[word];
+                while (left != 0)
+                {
+                    var bit = System.Numerics.BitOperations.TrailingZeroCount(left);
+                    left &= left - 1;
+                    var rule = _rules[(word * 64) + bit];
+                    routes ??= new ulong[2 * _words];
+                    if (!rule.Query.CouldMatch(e))
+                    {
+                        routes[_words + word] |= 1UL << bit;
+                        continue;
+                    }
+                    candidate = true;
+                    // Kibana's exception filter is part of the search, so an excepted event never joins a sequence.
+                    if (rule.Exceptions is null || !rule.IsExcepted(e))
+                    {
+                        routes[word] |= 1UL << bit;
+                    }
+                }
+            }
+            if (candidate)
+            {
+                e.Routes = routes;
+            }
+            return candidate;
+        }
     }
 
     private bool IsCandidate(List<ActiveRule> group, EventRecord e)

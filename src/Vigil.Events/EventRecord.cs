@@ -148,6 +148,12 @@ public sealed class EventRecord : IEqlEvent
         }
     }
 
+    /// <summary>
+    /// Set by a scan for the events it keeps for sequence rules: which of them take the event (a bit set the scan defines), so
+    /// that the consumer need not evaluate again what a worker thread already did. Travels through spill files.
+    /// </summary>
+    internal ulong[]? Routes { get; set; }
+
     /// <summary>True once the event no longer borrows pooled memory.</summary>
     internal bool IsOwned { get; private set; } = true;
 

@@ -37,6 +37,15 @@ public sealed class EventRecordCodec : IEventSpillCodec<EventRecord>
         {
             item.WriteValues(writer);
         }
+        var routes = item.Routes;
+        writer.Write(routes is null ? -1 : routes.Length);
+        if (routes is not null)
+        {
+            foreach (var word in routes)
+            {
+                writer.Write(word);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -49,10 +58,19 @@ public sealed class EventRecordCodec : IEventSpillCodec<EventRecord>
         var hasIndex = reader.ReadBoolean();
         var length = reader.ReadInt32();
         var raw = reader.ReadBytes(length);
-        if (_storeValues)
+        var e = _storeValues
+            ? EventRecord.ReadValues(reader, raw, source, line, hasIndex ? index : null)
+            : EventRecord.FromJson(raw, _projection, source, line, hasIndex ? index : null);
+        var words = reader.ReadInt32();
+        if (words >= 0)
         {
-            return EventRecord.ReadValues(reader, raw, source, line, hasIndex ? index : null);
+            var routes = new ulong[words];
+            for (var i = 0; i < words; i++)
+            {
+                routes[i] = reader.ReadUInt64();
+            }
+            e.Routes = routes;
         }
-        return EventRecord.FromJson(raw, _projection, source, line, hasIndex ? index : null);
+        return e;
     }
 }

@@ -266,6 +266,7 @@ public sealed class ScanJob
         }
         finally
         {
+            reader.CloseRawFiles();
             if (stdinCopy is not null)
             {
                 File.Delete(stdinCopy);

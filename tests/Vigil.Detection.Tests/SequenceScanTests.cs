@@ -133,6 +133,70 @@ public sealed class SequenceScanTests
         Assert.Equal("4b50da24744e3041360afc4918c5f4fcce1ca648b245537807ae1cacfd2bde9f", alerts[2].Id);
     }
 
+    [Fact]
+    public void Scan_SequenceEventsKeptByReference_CrlfAndBomLinesSpilled_GiveTheAlertsCopiesGive()
+    {
+        var lines = File.ReadAllLines(Sample);
+        var shuffled = lines.OrderBy(l => l.GetHashCode(StringComparison.Ordinal) ^ 0x3C3C).ToArray();
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-crlf-{Guid.NewGuid():N}.ndjson");
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(string.Join("\r\n", shuffled) + "\r\n")]);
+        try
+        {
+            string[] Documents(bool byReference)
+            {
+                var rules = RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule);
+                var job = new ScanJob(rules, new DetectionOptions { Time = new FixedTime() });
+                var sink = new ListSink();
+                var summary = job.Run([path], sink, e => throw new InvalidOperationException(e.Render()), new ScanOptions
+                {
+                    MaxEventsInMemory = 4,
+                    Optimizations = new ScanOptimizations { LinesByReference = byReference },
+                });
+                Assert.True(summary.SpilledEvents > 0);
+                return [.. sink.Alerts.Select(a =>
+                {
+                    var doc = (JsonObject)a.Document.DeepClone();
+                    doc.Remove("kibana.alert.rule.execution.uuid");
+                    return a.Id + " " + doc.ToJsonString();
+                })];
+            }
+            var copies = Documents(byReference: false);
+            Assert.NotEmpty(copies);
+            Assert.Equal(copies, Documents(byReference: true));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Scan_InputChangedBeforeSequenceAlertsAreBuilt_FailsInsteadOfReportingOtherBytes()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-changed-{Guid.NewGuid():N}.ndjson");
+        var text = File.ReadAllText(Sample).TrimEnd('\n') + "\nnot json\n";
+        File.WriteAllText(path, text);
+        try
+        {
+            var rules = RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule);
+            var job = new ScanJob(rules);
+            // The bad line is reported while the input is read, before any sequence is complete: rewrite the file then,
+            // same length, other bytes.
+            void Change(InputError _) => File.WriteAllText(path, text.Replace("\"fork\"", "\"frok\"", StringComparison.Ordinal));
+            var error = Assert.Throws<IOException>(() => job.Run([path], new ListSink(), Change, new ScanOptions()));
+            Assert.Contains("changed during the scan", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private sealed class FixedTime : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(2026, 12, 4, 0, 0, 0, TimeSpan.Zero);
+    }
+
     private sealed class ActiveRuleForTest(ActiveRule source, string uuid)
     {
         public ActiveRule Rule { get; } = ActiveRule.WithUuid(source, uuid);

@@ -174,31 +174,36 @@ public sealed class ScanJob
             }
         }
 
-        void RunGroup(List<ActiveRule> group, IEnumerable<EventRecord> candidates)
+        void RunGroup(List<ActiveRule> group, IEnumerable<EventRecord> candidates, bool inOrder)
         {
-            var orderer = EventOrderer.For(group[0].Query, new EventRecordCodec(_engine.Projection, storeValues: options.Optimizations.CompactCandidates), new EventOrdererOptions
-            {
-                MaxEventsInMemory = options.MaxEventsInMemory,
-                TempDirectory = options.TempDirectory,
-            });
             var runOptions = new EqlRunOptions { MaxPendingSequencesPerStage = options.MaxPendingSequencesPerStage };
             var matchers = group.Select(r => (Rule: r, Matcher: EqlMatcher.Create(r.Query, runOptions))).ToList();
             var results = new List<EqlResult>();
+            // Sequences found while the input is read in order: written when it ends, after every event rule's alerts. They
+            // keep where their events' lines are, not the events, so that holding them costs little.
+            List<(ActiveRule Rule, KeptLine[] Events)>? held = inOrder ? [] : null;
             void Drain(ActiveRule rule)
             {
                 foreach (var result in results)
                 {
                     var events = result.Events.OfType<EventRecord>().ToList();
-                    if (events.Count > 0)
+                    if (events.Count == 0)
                     {
-                        sequences++;
-                        Emit(_engine.BuildSequenceAlerts(rule, events, execution));
+                        continue;
                     }
+                    if (held is not null)
+                    {
+                        // Only events kept by reference are delivered while in order.
+                        held.Add((rule, [.. events.Select(e => KeptLine.Of(e, e.Routes!))]));
+                        continue;
+                    }
+                    sequences++;
+                    Emit(_engine.BuildSequenceAlerts(rule, events, execution));
                 }
                 results.Clear();
             }
             var timestamp = group[0].Query.TimestampField;
-            foreach (var e in orderer.Sort(candidates))
+            void Deliver(EventRecord e)
             {
                 if (e.Routes is { } routes)
                 {
@@ -225,7 +230,7 @@ public sealed class ScanJob
                             Drain(rule);
                         }
                     }
-                    continue;
+                    return;
                 }
                 var index = _engine.ResolveIndex(e);
                 foreach (var (rule, matcher) in matchers)
@@ -238,13 +243,85 @@ public sealed class ScanJob
                     }
                 }
             }
-            foreach (var (rule, matcher) in matchers)
+            void Complete()
             {
-                matcher.Complete(results);
-                Drain(rule);
-                evictions += matcher.Stats.SequencesEvicted;
+                foreach (var (rule, matcher) in matchers)
+                {
+                    matcher.Complete(results);
+                    Drain(rule);
+                    evictions += matcher.Stats.SequencesEvicted;
+                }
             }
+
+            using var rest = candidates.GetEnumerator();
+            var ordered = Rest(rest);
+            if (held is not null)
+            {
+                // In time order so far means sorted so far (ties keep arrival order, as the sort does): deliver at once,
+                // remembering where each event's line is in case the order breaks.
+                var seen = new List<KeptLine>();
+                var shared = new Dictionary<ulong[], ulong[]>(RoutesComparer.Instance);
+                var last = long.MinValue;
+                EventRecord? breaker = null;
+                while (rest.MoveNext())
+                {
+                    var e = rest.Current;
+                    var ts = EqlTime.TryGetNanos(e.Get(timestamp), out var t) ? t : long.MinValue;
+                    if (ts < last || !e.IsByReference || e.Routes is null)
+                    {
+                        breaker = e;
+                        break;
+                    }
+                    last = ts;
+                    var routes = e.Routes;
+                    if (!shared.TryGetValue(routes, out var same))
+                    {
+                        shared[routes] = same = routes;
+                    }
+                    seen.Add(KeptLine.Of(e, same));
+                    Deliver(e);
+                }
+                if (breaker is null)
+                {
+                    Complete();
+                    foreach (var (rule, events) in held)
+                    {
+                        sequences++;
+                        Emit(_engine.BuildSequenceAlerts(rule, [.. events.Select(k => k.Read(readerOptions.DefaultIndex, _engine.Projection))], execution));
+                    }
+                    return;
+                }
+                // Out of order (or a line that cannot be read again): start the rules again over everything, sorted.
+                matchers = group.Select(r => (Rule: r, Matcher: EqlMatcher.Create(r.Query, runOptions))).ToList();
+                results.Clear();
+                held = null;
+                ordered = Replay(seen, readerOptions.DefaultIndex, breaker, rest);
+            }
+            var orderer = EventOrderer.For(group[0].Query, new EventRecordCodec(_engine.Projection, storeValues: options.Optimizations.CompactCandidates), new EventOrdererOptions
+            {
+                MaxEventsInMemory = options.MaxEventsInMemory,
+                TempDirectory = options.TempDirectory,
+            });
+            foreach (var e in orderer.Sort(ordered))
+            {
+                Deliver(e);
+            }
+            Complete();
             spilled += orderer.SpilledEvents;
+        }
+
+        IEnumerable<EventRecord> Replay(List<KeptLine> seen, string? defaultIndex, EventRecord breaker, IEnumerator<EventRecord> rest)
+        {
+            ReplayedEvents = seen.Count;
+            foreach (var k in seen)
+            {
+                yield return k.Read(defaultIndex, _engine.Projection);
+            }
+            yield return breaker;
+            while (rest.MoveNext())
+            {
+                yield return rest.Current;
+            }
         }
 
         try
@@ -257,10 +334,11 @@ public sealed class ScanJob
             }
             else
             {
-                RunGroup(groups[0], FirstPass(groups[0]));
+                ReplayedEvents = 0;
+                RunGroup(groups[0], FirstPass(groups[0]), useFast && fast.InOrderSequences);
                 foreach (var group in groups.Skip(1))
                 {
-                    RunGroup(group, LaterPass(group));
+                    RunGroup(group, LaterPass(group), false);
                 }
             }
         }
@@ -358,6 +436,52 @@ public sealed class ScanJob
                 e.Routes = routes;
             }
             return candidate;
+        }
+    }
+
+    /// <summary>Events the last scan read again from its input because the events kept for sequences came out of order.</summary>
+    internal long ReplayedEvents { get; private set; }
+
+    private static IEnumerable<EventRecord> Rest(IEnumerator<EventRecord> rest)
+    {
+        while (rest.MoveNext())
+        {
+            yield return rest.Current;
+        }
+    }
+
+    /// <summary>Where the line of an event delivered in order is, and which rules took it: enough to deliver it again.</summary>
+    private readonly record struct KeptLine(RawFile File, long Offset, int Length, ulong Check, long Line, ulong[] Routes)
+    {
+        public static KeptLine Of(EventRecord e, ulong[] routes)
+        {
+            var (file, offset, length, check) = e.Reference;
+            return new KeptLine(file, offset, length, check, e.Line, routes);
+        }
+
+        public EventRecord Read(string? defaultIndex, FieldProjection projection)
+        {
+            var e = EventRecord.FromReference(File, Offset, Length, Check, Line, defaultIndex, projection);
+            e.Routes = Routes;
+            return e;
+        }
+    }
+
+    /// <summary>Route sets by content, so that events delivered in order share the few distinct ones.</summary>
+    private sealed class RoutesComparer : IEqualityComparer<ulong[]>
+    {
+        public static RoutesComparer Instance { get; } = new();
+
+        public bool Equals(ulong[]? x, ulong[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(ulong[] obj)
+        {
+            var hash = new HashCode();
+            foreach (var word in obj)
+            {
+                hash.Add(word);
+            }
+            return hash.ToHashCode();
         }
     }
 

@@ -7,7 +7,7 @@ namespace Vigil.Detection;
 public sealed record ScanOptimizations
 {
     /// <summary>The plain evaluator: no optimisation at all.</summary>
-    public static ScanOptimizations None { get; } = new() { LiteralPrefilter = false, Parallelism = 1, CompactCandidates = false, CategoryRouting = false, IndexProjection = false, LinesByReference = false };
+    public static ScanOptimizations None { get; } = new() { LiteralPrefilter = false, Parallelism = 1, CompactCandidates = false, CategoryRouting = false, IndexProjection = false, LinesByReference = false, InOrderSequences = false };
 
     /// <summary>
     /// Skip lines that contain none of the literals some rule requires (see <c>LinePrefilter</c>): such a line cannot match any
@@ -33,6 +33,14 @@ public sealed record ScanOptimizations
     /// changed during the scan makes the scan fail instead of giving wrong alerts.
     /// </summary>
     public bool LinesByReference { get; init; } = true;
+
+    /// <summary>
+    /// While the events kept for sequence rules arrive in time order (sensor output usually does), they go to the sequence
+    /// rules at once, with nothing held or spilled for ordering; the sequences found wait for the end of the input, so
+    /// alerts keep their order. At the first event out of order (or without <see cref="LinesByReference"/>), the rules start
+    /// again: the events already seen are read again from the input and everything is sorted as without this switch.
+    /// </summary>
+    public bool InOrderSequences { get; init; } = true;
 
     /// <summary>Event rules are routed by <c>event.category</c> as well as by index, so an event meets only rules of its category.</summary>
     public bool CategoryRouting { get; init; } = true;

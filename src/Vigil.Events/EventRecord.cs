@@ -66,6 +66,11 @@ public sealed class EventRecord : IEqlEvent
             _values = (EqlValue[])_values.Clone();
             return;
         }
+        Compact();
+    }
+
+    private void Compact()
+    {
         var count = 0;
         foreach (var v in _values)
         {
@@ -191,6 +196,21 @@ public sealed class EventRecord : IEqlEvent
 
     /// <summary>The file, offset, length and fingerprint of a by-reference event.</summary>
     internal (RawFile File, long Offset, int Length, ulong Check) Reference => (_file!, _offset, _length, _check);
+
+    /// <summary>
+    /// Reads a by-reference event again from its file (see <see cref="Reference"/>): the bytes are checked, projected with
+    /// <paramref name="projection"/>, kept compact (only the slots that hold a value) and dropped again.
+    /// </summary>
+    /// <exception cref="IOException">The file changed since the event was first read.</exception>
+    internal static EventRecord FromReference(RawFile file, long offset, int length, ulong check, long line, string? defaultIndex, FieldProjection projection)
+    {
+        var bytes = file.Read(offset, length, check, line);
+        var e = new EventRecord(bytes, file.Path, line, JsonProjector.Project(bytes, projection), defaultIndex) { IsOwned = false };
+        e.Compact();
+        e.SetReference(file, offset, length, check);
+        e.IsOwned = true;
+        return e;
+    }
 
     /// <summary>Makes this event refer to its line in <paramref name="file"/> (as written by a spill codec).</summary>
     internal void SetReference(RawFile file, long offset, int length, ulong check)

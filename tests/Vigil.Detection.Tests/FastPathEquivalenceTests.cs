@@ -42,7 +42,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
 
     public void Dispose() => File.Delete(_input);
 
-    public static TheoryData<string> Configurations() => ["prefilter", "parallel", "compact", "category", "index-projection", "by-reference", "all", "all-4-threads"];
+    public static TheoryData<string> Configurations() => ["prefilter", "parallel", "compact", "category", "index-projection", "by-reference", "in-order", "all", "all-4-threads"];
 
     private static ScanOptimizations Configure(string name) => name switch
     {
@@ -52,6 +52,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
         "category" => ScanOptimizations.None with { CategoryRouting = true },
         "index-projection" => ScanOptimizations.None with { IndexProjection = true },
         "by-reference" => ScanOptimizations.None with { LinesByReference = true },
+        "in-order" => ScanOptimizations.None with { LinesByReference = true, InOrderSequences = true },
         "all" => new ScanOptimizations { Parallelism = 2 },
         "all-4-threads" => new ScanOptimizations { Parallelism = 4 },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),

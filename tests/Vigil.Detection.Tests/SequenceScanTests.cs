@@ -192,6 +192,63 @@ public sealed class SequenceScanTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Scan_InOrderSequences_SortedInputIsNotSpilled_OutOfOrderInputStartsAgain_SameAlertsEitherWay(bool sorted)
+    {
+        var lines = File.ReadAllLines(Sample)
+            .OrderBy(l => DateTimeOffset.Parse(JsonNode.Parse(l)!["@timestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray();
+        if (!sorted)
+        {
+            // Two sorted halves, the later first: in order until the second half starts.
+            lines = [.. lines[(lines.Length / 2)..], .. lines[..(lines.Length / 2)]];
+        }
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-inorder-{Guid.NewGuid():N}.ndjson");
+        File.WriteAllLines(path, lines);
+        try
+        {
+            (string[] Alerts, ScanSummary Summary, long Replayed) Run(bool inOrder)
+            {
+                var rules = RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule);
+                var job = new ScanJob(rules, new DetectionOptions { Time = new FixedTime() });
+                var sink = new ListSink();
+                var summary = job.Run([path], sink, e => throw new InvalidOperationException(e.Render()), new ScanOptions
+                {
+                    MaxEventsInMemory = 4,
+                    Optimizations = new ScanOptimizations { InOrderSequences = inOrder },
+                });
+                return ([.. sink.Alerts.Select(a =>
+                {
+                    var doc = (JsonObject)a.Document.DeepClone();
+                    doc.Remove("kibana.alert.rule.execution.uuid");
+                    return a.Id + " " + doc.ToJsonString();
+                })], summary, job.ReplayedEvents);
+            }
+            var plain = Run(inOrder: false);
+            var fast = Run(inOrder: true);
+            Assert.NotEmpty(plain.Alerts);
+            Assert.Equal(plain.Alerts, fast.Alerts);
+            Assert.True(plain.Summary.SpilledEvents > 0);
+            if (sorted)
+            {
+                Assert.Equal(0, fast.Summary.SpilledEvents);
+                Assert.Equal(0, fast.Replayed);
+                Assert.Equal(plain.Summary, fast.Summary with { SpilledEvents = plain.Summary.SpilledEvents });
+            }
+            else
+            {
+                Assert.True(fast.Replayed > 0);
+                Assert.Equal(plain.Summary, fast.Summary);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private sealed class FixedTime : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => new(2026, 12, 4, 0, 0, 0, TimeSpan.Zero);

@@ -259,7 +259,7 @@ public sealed class ScanJob
             {
                 // In time order so far means sorted so far (ties keep arrival order, as the sort does): deliver at once,
                 // remembering where each event's line is in case the order breaks.
-                var seen = new List<KeptLine>();
+                var seen = new ChunkedList<KeptLine>();
                 var shared = new Dictionary<ulong[], ulong[]>(RoutesComparer.Instance);
                 var last = long.MinValue;
                 EventRecord? breaker = null;
@@ -310,7 +310,7 @@ public sealed class ScanJob
             spilled += orderer.SpilledEvents;
         }
 
-        IEnumerable<EventRecord> Replay(List<KeptLine> seen, string? defaultIndex, EventRecord breaker, IEnumerator<EventRecord> rest)
+        IEnumerable<EventRecord> Replay(ChunkedList<KeptLine> seen, string? defaultIndex, EventRecord breaker, IEnumerator<EventRecord> rest)
         {
             ReplayedEvents = seen.Count;
             foreach (var k in seen)
@@ -465,6 +465,42 @@ public sealed class ScanJob
             e.Routes = Routes;
             return e;
         }
+    }
+
+    /// <summary>An append-only list in blocks: it grows without copying, and without one huge array for a huge input.</summary>
+    private sealed class ChunkedList<T> : IEnumerable<T>
+    {
+        private const int ChunkSize = 8192;
+        private readonly List<T[]> _chunks = [];
+        private int _last = ChunkSize;
+
+        public long Count { get; private set; }
+
+        public void Add(T item)
+        {
+            if (_last == ChunkSize)
+            {
+                _chunks.Add(new T[ChunkSize]);
+                _last = 0;
+            }
+            _chunks[^1][_last++] = item;
+            Count++;
+        }
+
+        public IEnumerator<T> GetEnumerator()
+        {
+            for (var c = 0; c < _chunks.Count; c++)
+            {
+                var chunk = _chunks[c];
+                var n = c == _chunks.Count - 1 ? _last : ChunkSize;
+                for (var i = 0; i < n; i++)
+                {
+                    yield return chunk[i];
+                }
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>Route sets by content, so that events delivered in order share the few distinct ones.</summary>

@@ -335,7 +335,8 @@ public sealed class ScanJob
             else
             {
                 ReplayedEvents = 0;
-                RunGroup(groups[0], FirstPass(groups[0]), useFast && fast.InOrderSequences);
+                // With a tiebreaker field, events of equal time are ordered by it too: only plain time order is checked here.
+                RunGroup(groups[0], FirstPass(groups[0]), useFast && fast.InOrderSequences && groups[0][0].Query.Options.TiebreakerField is null);
                 foreach (var group in groups.Skip(1))
                 {
                     RunGroup(group, LaterPass(group), false);

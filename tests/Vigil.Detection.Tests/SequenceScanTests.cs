@@ -249,6 +249,30 @@ public sealed class SequenceScanTests
         }
     }
 
+    [Fact]
+    public void Scan_TiebreakerField_EqualTimesOrderedByIt_EvenWhenTheInputLooksInOrder()
+    {
+        var toml = RuleToml.Replace("type = \"eql\"", "type = \"eql\"\ntiebreaker_field = \"event.id\"", StringComparison.Ordinal);
+        static string Event(string id, string action, string name) =>
+            $$$"""{"@timestamp":"2026-11-20T16:02:04.000Z","event":{"id":"{{{id}}}","category":["process"],"action":"{{{action}}}"},"data_stream":{"type":"logs","dataset":"cloud_defend.process","namespace":"default"},"process":{"entity_id":"E1","name":"{{{name}}}"}}""";
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-tiebreaker-{Guid.NewGuid():N}.ndjson");
+        // Same time: the exec arrives first, but its tiebreaker puts it after the fork.
+        File.WriteAllLines(path, [Event("b", "exec", "apt-get"), Event("a", "fork", "sh")]);
+        try
+        {
+            foreach (var optimizations in new[] { ScanOptimizations.None, new ScanOptimizations() })
+            {
+                var job = new ScanJob(RuleLoader.LoadString(toml, "tb.toml").Rules.Select(r => r.Rule));
+                var summary = job.Run([path], new ListSink(), e => throw new InvalidOperationException(e.Render()), new ScanOptions { Optimizations = optimizations });
+                Assert.Equal(1, summary.Sequences);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private sealed class FixedTime : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => new(2026, 12, 4, 0, 0, 0, TimeSpan.Zero);

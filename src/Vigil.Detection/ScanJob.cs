@@ -255,12 +255,11 @@ public sealed class ScanJob
 
             using var rest = candidates.GetEnumerator();
             var ordered = Rest(rest);
-            if (held is not null)
+            using var seen = held is not null ? new KeptLines(options.TempDirectory) : null;
+            if (held is not null && seen is not null)
             {
                 // In time order so far means sorted so far (ties keep arrival order, as the sort does): deliver at once,
                 // remembering where each event's line is in case the order breaks.
-                var seen = new ChunkedList<KeptLine>();
-                var shared = new Dictionary<ulong[], ulong[]>(RoutesComparer.Instance);
                 var last = long.MinValue;
                 EventRecord? breaker = null;
                 while (rest.MoveNext())
@@ -273,12 +272,7 @@ public sealed class ScanJob
                         break;
                     }
                     last = ts;
-                    var routes = e.Routes;
-                    if (!shared.TryGetValue(routes, out var same))
-                    {
-                        shared[routes] = same = routes;
-                    }
-                    seen.Add(KeptLine.Of(e, same));
+                    seen.Add(e);
                     Deliver(e);
                 }
                 if (breaker is null)
@@ -310,10 +304,10 @@ public sealed class ScanJob
             spilled += orderer.SpilledEvents;
         }
 
-        IEnumerable<EventRecord> Replay(ChunkedList<KeptLine> seen, string? defaultIndex, EventRecord breaker, IEnumerator<EventRecord> rest)
+        IEnumerable<EventRecord> Replay(KeptLines seen, string? defaultIndex, EventRecord breaker, IEnumerator<EventRecord> rest)
         {
             ReplayedEvents = seen.Count;
-            foreach (var k in seen)
+            foreach (var k in seen.ReadAll())
             {
                 yield return k.Read(defaultIndex, _engine.Projection);
             }
@@ -468,40 +462,75 @@ public sealed class ScanJob
         }
     }
 
-    /// <summary>An append-only list in blocks: it grows without copying, and without one huge array for a huge input.</summary>
-    private sealed class ChunkedList<T> : IEnumerable<T>
+    /// <summary>
+    /// Where the lines of the events delivered in order are, in case the order breaks and they must be delivered again: on
+    /// disk (a few dozen bytes each, written once, read back only then), so that memory does not grow with the input.
+    /// </summary>
+    private sealed class KeptLines(string? directory) : IDisposable
     {
-        private const int ChunkSize = 8192;
-        private readonly List<T[]> _chunks = [];
-        private int _last = ChunkSize;
+        private readonly List<RawFile> _files = [];
+        private readonly Dictionary<RawFile, int> _fileIds = [];
+        private readonly List<ulong[]> _routes = [];
+        private readonly Dictionary<ulong[], int> _routeIds = new(RoutesComparer.Instance);
+        private FileStream? _stream;
+        private BinaryWriter? _writer;
 
         public long Count { get; private set; }
 
-        public void Add(T item)
+        public void Add(EventRecord e)
         {
-            if (_last == ChunkSize)
+            var (file, offset, length, check) = e.Reference;
+            if (!_fileIds.TryGetValue(file, out var fileId))
             {
-                _chunks.Add(new T[ChunkSize]);
-                _last = 0;
+                _fileIds[file] = fileId = _files.Count;
+                _files.Add(file);
             }
-            _chunks[^1][_last++] = item;
+            if (!_routeIds.TryGetValue(e.Routes!, out var routeId))
+            {
+                _routeIds[e.Routes!] = routeId = _routes.Count;
+                _routes.Add(e.Routes!);
+            }
+            if (_writer is null)
+            {
+                var path = Path.Combine(directory ?? Path.GetTempPath(), $"vigil-lines-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+                _stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                _writer = new BinaryWriter(_stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            }
+            _writer.Write(fileId);
+            _writer.Write(routeId);
+            _writer.Write(offset);
+            _writer.Write(length);
+            _writer.Write(check);
+            _writer.Write(e.Line);
             Count++;
         }
 
-        public IEnumerator<T> GetEnumerator()
+        public IEnumerable<KeptLine> ReadAll()
         {
-            for (var c = 0; c < _chunks.Count; c++)
+            if (_writer is null)
             {
-                var chunk = _chunks[c];
-                var n = c == _chunks.Count - 1 ? _last : ChunkSize;
-                for (var i = 0; i < n; i++)
-                {
-                    yield return chunk[i];
-                }
+                yield break;
+            }
+            _writer.Flush();
+            _stream!.Position = 0;
+            using var reader = new BinaryReader(_stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            for (long i = 0; i < Count; i++)
+            {
+                var file = _files[reader.ReadInt32()];
+                var routes = _routes[reader.ReadInt32()];
+                var offset = reader.ReadInt64();
+                var length = reader.ReadInt32();
+                var check = reader.ReadUInt64();
+                var line = reader.ReadInt64();
+                yield return new KeptLine(file, offset, length, check, line, routes);
             }
         }
 
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+        public void Dispose()
+        {
+            _writer?.Dispose();
+            _stream?.Dispose();
+        }
     }
 
     /// <summary>Route sets by content, so that events delivered in order share the few distinct ones.</summary>

@@ -171,7 +171,7 @@ internal sealed class FastScan
                 Array.Clear(values);
                 continue;
             }
-            var e = EventRecord.Borrowed(raw, lines.Source, line, values, _reader.DefaultIndex);
+            var e = EventRecord.Borrowed(raw, lines.Source, line, values, _reader.DefaultIndex, _options.LinesByReference ? lines.Origin : null);
             if (_options.IndexProjection && state.Indexes.Add(_engine.ResolveIndex(e)))
             {
                 // A new index: widen the projection to its rules' fields and project this event again. The routing

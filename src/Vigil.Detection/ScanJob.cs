@@ -130,7 +130,8 @@ public sealed class ScanJob
             if (useFast)
             {
                 // The sequence rules' needs are part of the prefilter, so a skipped line is never a candidate either.
-                var scan = new FastScan(_engine, reader, prefilter, group is null ? null : e => IsCandidate(group, e), execution, fast);
+                var router = group is null ? null : new GroupRouter(_engine, group);
+                var scan = new FastScan(_engine, reader, prefilter, router is null ? null : router.Route, execution, fast);
                 foreach (var input in inputList)
                 {
                     foreach (var batch in scan.Run(input))
@@ -166,11 +167,12 @@ public sealed class ScanJob
         {
             // Errors were reported by the first pass.
             var again = new NdjsonReader(_engine.Projection, _ => { }, readerOptions);
+            var router = useFast ? new GroupRouter(_engine, group) : null;
             foreach (var input in inputList)
             {
                 foreach (var e in again.ReadPath(input))
                 {
-                    if (IsCandidate(group, e))
+                    if (router?.Route(e) ?? IsCandidate(group, e))
                     {
                         yield return e;
                     }
@@ -178,31 +180,64 @@ public sealed class ScanJob
             }
         }
 
-        void RunGroup(List<ActiveRule> group, IEnumerable<EventRecord> candidates)
+        void RunGroup(List<ActiveRule> group, IEnumerable<EventRecord> candidates, bool inOrder)
         {
-            var orderer = EventOrderer.For(group[0].Query, new EventRecordCodec(_engine.Projection, storeValues: options.Optimizations.CompactCandidates), new EventOrdererOptions
-            {
-                MaxEventsInMemory = options.MaxEventsInMemory,
-                TempDirectory = options.TempDirectory,
-            });
             var runOptions = new EqlRunOptions { MaxPendingSequencesPerStage = options.MaxPendingSequencesPerStage };
             var matchers = group.Select(r => (Rule: r, Matcher: EqlMatcher.Create(r.Query, runOptions))).ToList();
             var results = new List<EqlResult>();
+            // Sequences found while the input is read in order: written when it ends, after every event rule's alerts. They
+            // keep where their events' lines are, not the events, so that holding them costs little.
+            List<(ActiveRule Rule, KeptLine[] Events)>? held = inOrder ? [] : null;
             void Drain(ActiveRule rule)
             {
                 foreach (var result in results)
                 {
                     var events = result.Events.OfType<EventRecord>().ToList();
-                    if (events.Count > 0)
+                    if (events.Count == 0)
                     {
-                        sequences++;
-                        Emit(_engine.BuildSequenceAlerts(rule, events, execution));
+                        continue;
                     }
+                    if (held is not null)
+                    {
+                        // Only events kept by reference are delivered while in order.
+                        held.Add((rule, [.. events.Select(e => KeptLine.Of(e, e.Routes!))]));
+                        continue;
+                    }
+                    sequences++;
+                    Emit(_engine.BuildSequenceAlerts(rule, events, execution));
                 }
                 results.Clear();
             }
-            foreach (var e in orderer.Sort(candidates))
+            var timestamp = group[0].Query.TimestampField;
+            void Deliver(EventRecord e)
             {
+                if (e.Routes is { } routes)
+                {
+                    // The worker found which rules take the event (see GroupRouter): push it to those, and let the rules
+                    // that read its index without it see its time, as pushing it to them would.
+                    var n = matchers.Count;
+                    for (var word = 0; word < (n + 63) / 64; word++)
+                    {
+                        var push = routes[word];
+                        var any = push | routes[((n + 63) / 64) + word];
+                        while (any != 0)
+                        {
+                            var bit = System.Numerics.BitOperations.TrailingZeroCount(any);
+                            any &= any - 1;
+                            var (rule, matcher) = matchers[(word * 64) + bit];
+                            if ((push & (1UL << bit)) != 0)
+                            {
+                                matcher.Push(e, results);
+                            }
+                            else if (EqlTime.TryGetNanos(e.Get(timestamp), out var ts))
+                            {
+                                matcher.AdvanceTo(ts, results);
+                            }
+                            Drain(rule);
+                        }
+                    }
+                    return;
+                }
                 var index = _engine.ResolveIndex(e);
                 foreach (var (rule, matcher) in matchers)
                 {
@@ -214,13 +249,79 @@ public sealed class ScanJob
                     }
                 }
             }
-            foreach (var (rule, matcher) in matchers)
+            void Complete()
             {
-                matcher.Complete(results);
-                Drain(rule);
-                evictions += matcher.Stats.SequencesEvicted;
+                foreach (var (rule, matcher) in matchers)
+                {
+                    matcher.Complete(results);
+                    Drain(rule);
+                    evictions += matcher.Stats.SequencesEvicted;
+                }
             }
+
+            using var rest = candidates.GetEnumerator();
+            var ordered = Rest(rest);
+            using var seen = held is not null ? new KeptLines(options.TempDirectory) : null;
+            if (held is not null && seen is not null)
+            {
+                // In time order so far means sorted so far (ties keep arrival order, as the sort does): deliver at once,
+                // remembering where each event's line is in case the order breaks.
+                var last = long.MinValue;
+                EventRecord? breaker = null;
+                while (rest.MoveNext())
+                {
+                    var e = rest.Current;
+                    var ts = EqlTime.TryGetNanos(e.Get(timestamp), out var t) ? t : long.MinValue;
+                    if (ts < last || !e.IsByReference || e.Routes is null)
+                    {
+                        breaker = e;
+                        break;
+                    }
+                    last = ts;
+                    seen.Add(e);
+                    Deliver(e);
+                }
+                if (breaker is null)
+                {
+                    Complete();
+                    foreach (var (rule, events) in held)
+                    {
+                        sequences++;
+                        Emit(_engine.BuildSequenceAlerts(rule, [.. events.Select(k => k.Read(readerOptions.DefaultIndex, _engine.Projection))], execution));
+                    }
+                    return;
+                }
+                // Out of order (or a line that cannot be read again): start the rules again over everything, sorted.
+                matchers = group.Select(r => (Rule: r, Matcher: EqlMatcher.Create(r.Query, runOptions))).ToList();
+                results.Clear();
+                held = null;
+                ordered = Replay(seen, readerOptions.DefaultIndex, breaker, rest);
+            }
+            var orderer = EventOrderer.For(group[0].Query, new EventRecordCodec(_engine.Projection, storeValues: options.Optimizations.CompactCandidates), new EventOrdererOptions
+            {
+                MaxEventsInMemory = options.MaxEventsInMemory,
+                TempDirectory = options.TempDirectory,
+            });
+            foreach (var e in orderer.Sort(ordered))
+            {
+                Deliver(e);
+            }
+            Complete();
             spilled += orderer.SpilledEvents;
+        }
+
+        IEnumerable<EventRecord> Replay(KeptLines seen, string? defaultIndex, EventRecord breaker, IEnumerator<EventRecord> rest)
+        {
+            ReplayedEvents = seen.Count;
+            foreach (var k in seen.ReadAll())
+            {
+                yield return k.Read(defaultIndex, _engine.Projection);
+            }
+            yield return breaker;
+            while (rest.MoveNext())
+            {
+                yield return rest.Current;
+            }
         }
 
         try
@@ -233,15 +334,18 @@ public sealed class ScanJob
             }
             else
             {
-                RunGroup(groups[0], FirstPass(groups[0]));
+                ReplayedEvents = 0;
+                // With a tiebreaker field, events of equal time are ordered by it too: only plain time order is checked here.
+                RunGroup(groups[0], FirstPass(groups[0]), useFast && fast.InOrderSequences && groups[0][0].Query.Options.TiebreakerField is null);
                 foreach (var group in groups.Skip(1))
                 {
-                    RunGroup(group, LaterPass(group));
+                    RunGroup(group, LaterPass(group), false);
                 }
             }
         }
         finally
         {
+            reader.CloseRawFiles();
             if (stdinCopy is not null)
             {
                 File.Delete(stdinCopy);
@@ -257,6 +361,200 @@ public sealed class ScanJob
             SpilledEvents = spilled,
             ExceptedEvents = _engine.Rules.Concat(_engine.SequenceRules).Sum(r => r.ExceptedEvents),
         };
+    }
+
+    /// <summary>
+    /// Decides, on the thread that parsed an event, which sequence rules of a group take it, and records it in
+    /// <see cref="EventRecord.Routes"/>: the first words are a bit per rule that gets the event pushed (it reads the event's
+    /// index, passes one of the rule's stage filters and is not excepted), the next words a bit per rule that reads the index
+    /// but whose filters the event fails (the plain path pushes it there too, which only moves the rule's clock). An event is
+    /// kept when some rule reading its index passes a filter, as <see cref="IsCandidate"/> decides.
+    /// </summary>
+    private sealed class GroupRouter
+    {
+        private readonly DetectionEngine _engine;
+        private readonly ActiveRule[] _rules;
+        private readonly int _words;
+        private readonly ulong[] _all;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ulong[]> _readers = new(StringComparer.Ordinal);
+
+        public GroupRouter(DetectionEngine engine, List<ActiveRule> group)
+        {
+            _engine = engine;
+            _rules = [.. group];
+            _words = (_rules.Length + 63) / 64;
+            _all = new ulong[_words];
+            for (var i = 0; i < _rules.Length; i++)
+            {
+                _all[i / 64] |= 1UL << (i % 64);
+            }
+        }
+
+        private ulong[] Readers(string? index) => index is null
+            ? _all
+            : _readers.GetOrAdd(index, static (i, self) =>
+            {
+                var mask = new ulong[self._words];
+                for (var r = 0; r < self._rules.Length; r++)
+                {
+                    if (self._engine.ReadsIndex(self._rules[r], i))
+                    {
+                        mask[r / 64] |= 1UL << (r % 64);
+                    }
+                }
+                return mask;
+            }, this);
+
+        public bool Route(EventRecord e)
+        {
+            var readers = Readers(_engine.ResolveIndex(e));
+            ulong[]? routes = null;
+            var candidate = false;
+            for (var word = 0; word < _words; word++)
+            {
+                var left = readers[word];
+                while (left != 0)
+                {
+                    var bit = System.Numerics.BitOperations.TrailingZeroCount(left);
+                    left &= left - 1;
+                    var rule = _rules[(word * 64) + bit];
+                    routes ??= new ulong[2 * _words];
+                    if (!rule.Query.CouldMatch(e))
+                    {
+                        routes[_words + word] |= 1UL << bit;
+                        continue;
+                    }
+                    candidate = true;
+                    // Kibana's exception filter is part of the search, so an excepted event never joins a sequence.
+                    if (rule.Exceptions is null || !rule.IsExcepted(e))
+                    {
+                        routes[word] |= 1UL << bit;
+                    }
+                }
+            }
+            if (candidate)
+            {
+                e.Routes = routes;
+            }
+            return candidate;
+        }
+    }
+
+    /// <summary>Events the last scan read again from its input because the events kept for sequences came out of order.</summary>
+    internal long ReplayedEvents { get; private set; }
+
+    private static IEnumerable<EventRecord> Rest(IEnumerator<EventRecord> rest)
+    {
+        while (rest.MoveNext())
+        {
+            yield return rest.Current;
+        }
+    }
+
+    /// <summary>Where the line of an event delivered in order is, and which rules took it: enough to deliver it again.</summary>
+    private readonly record struct KeptLine(RawFile File, long Offset, int Length, ulong Check, long Line, ulong[] Routes)
+    {
+        public static KeptLine Of(EventRecord e, ulong[] routes)
+        {
+            var (file, offset, length, check) = e.Reference;
+            return new KeptLine(file, offset, length, check, e.Line, routes);
+        }
+
+        public EventRecord Read(string? defaultIndex, FieldProjection projection)
+        {
+            var e = EventRecord.FromReference(File, Offset, Length, Check, Line, defaultIndex, projection);
+            e.Routes = Routes;
+            return e;
+        }
+    }
+
+    /// <summary>
+    /// Where the lines of the events delivered in order are, in case the order breaks and they must be delivered again: on
+    /// disk (a few dozen bytes each, written once, read back only then), so that memory does not grow with the input.
+    /// </summary>
+    private sealed class KeptLines(string? directory) : IDisposable
+    {
+        private readonly List<RawFile> _files = [];
+        private readonly Dictionary<RawFile, int> _fileIds = [];
+        private readonly List<ulong[]> _routes = [];
+        private readonly Dictionary<ulong[], int> _routeIds = new(RoutesComparer.Instance);
+        private FileStream? _stream;
+        private BinaryWriter? _writer;
+
+        public long Count { get; private set; }
+
+        public void Add(EventRecord e)
+        {
+            var (file, offset, length, check) = e.Reference;
+            if (!_fileIds.TryGetValue(file, out var fileId))
+            {
+                _fileIds[file] = fileId = _files.Count;
+                _files.Add(file);
+            }
+            if (!_routeIds.TryGetValue(e.Routes!, out var routeId))
+            {
+                _routeIds[e.Routes!] = routeId = _routes.Count;
+                _routes.Add(e.Routes!);
+            }
+            if (_writer is null)
+            {
+                var path = Path.Combine(directory ?? Path.GetTempPath(), $"vigil-lines-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+                _stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                _writer = new BinaryWriter(_stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            }
+            _writer.Write(fileId);
+            _writer.Write(routeId);
+            _writer.Write(offset);
+            _writer.Write(length);
+            _writer.Write(check);
+            _writer.Write(e.Line);
+            Count++;
+        }
+
+        public IEnumerable<KeptLine> ReadAll()
+        {
+            if (_writer is null)
+            {
+                yield break;
+            }
+            _writer.Flush();
+            _stream!.Position = 0;
+            using var reader = new BinaryReader(_stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            for (long i = 0; i < Count; i++)
+            {
+                var file = _files[reader.ReadInt32()];
+                var routes = _routes[reader.ReadInt32()];
+                var offset = reader.ReadInt64();
+                var length = reader.ReadInt32();
+                var check = reader.ReadUInt64();
+                var line = reader.ReadInt64();
+                yield return new KeptLine(file, offset, length, check, line, routes);
+            }
+        }
+
+        public void Dispose()
+        {
+            _writer?.Dispose();
+            _stream?.Dispose();
+        }
+    }
+
+    /// <summary>Route sets by content, so that events delivered in order share the few distinct ones.</summary>
+    private sealed class RoutesComparer : IEqualityComparer<ulong[]>
+    {
+        public static RoutesComparer Instance { get; } = new();
+
+        public bool Equals(ulong[]? x, ulong[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(ulong[] obj)
+        {
+            var hash = new HashCode();
+            foreach (var word in obj)
+            {
+                hash.Add(word);
+            }
+            return hash.ToHashCode();
+        }
     }
 
     private bool IsCandidate(List<ActiveRule> group, EventRecord e)

@@ -7,7 +7,7 @@ namespace Vigil.Detection;
 public sealed record ScanOptimizations
 {
     /// <summary>The plain evaluator: no optimisation at all.</summary>
-    public static ScanOptimizations None { get; } = new() { LiteralPrefilter = false, Parallelism = 1, CompactCandidates = false, CategoryRouting = false, IndexProjection = false, ValueRouting = false };
+    public static ScanOptimizations None { get; } = new() { LiteralPrefilter = false, Parallelism = 1, CompactCandidates = false, CategoryRouting = false, IndexProjection = false, ValueRouting = false, LinesByReference = false, InOrderSequences = false };
 
     /// <summary>
     /// Skip lines that contain none of the literals some rule requires (see <c>LinePrefilter</c>): such a line cannot match any
@@ -26,6 +26,21 @@ public sealed record ScanOptimizations
     /// projected again with its rules' fields), instead of every field of every loaded rule.
     /// </summary>
     public bool IndexProjection { get; init; } = true;
+
+    /// <summary>
+    /// Events kept for sequence rules from a regular, uncompressed input file keep where their line is (offset, length and a
+    /// fingerprint) instead of a copy of it, and read it again only for an alert; spill files then hold no lines either. A file
+    /// changed during the scan makes the scan fail instead of giving wrong alerts.
+    /// </summary>
+    public bool LinesByReference { get; init; } = true;
+
+    /// <summary>
+    /// While the events kept for sequence rules arrive in time order (sensor output usually does), they go to the sequence
+    /// rules at once, with nothing held or spilled for ordering; the sequences found wait for the end of the input, so
+    /// alerts keep their order. At the first event out of order (or without <see cref="LinesByReference"/>), the rules start
+    /// again: the events already seen are read again from the input and everything is sorted as without this switch.
+    /// </summary>
+    public bool InOrderSequences { get; init; } = true;
 
     /// <summary>Event rules are routed by <c>event.category</c> as well as by index, so an event meets only rules of its category.</summary>
     public bool CategoryRouting { get; init; } = true;

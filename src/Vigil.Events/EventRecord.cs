@@ -13,6 +13,15 @@ public sealed class EventRecord : IEqlEvent
     // Compact form (see Detach): the slots that hold a value, ascending, and their values; _values is then empty.
     private int[]? _slots;
     private ReadOnlyMemory<byte> _raw;
+    // Where borrowed bytes sit in their input file (null when the input is not a regular, uncompressed file).
+    private RawOrigin? _origin;
+    // By reference (see Detach): the line is _length bytes at _offset of _file, fingerprinted by _check; _raw is then empty,
+    // and _loaded holds the bytes once something read them.
+    private RawFile? _file;
+    private long _offset;
+    private int _length;
+    private ulong _check;
+    private byte[]? _loaded;
 
     internal EventRecord(ReadOnlyMemory<byte> raw, string source, long line, EqlValue[] values, string? defaultIndex)
     {
@@ -28,19 +37,40 @@ public sealed class EventRecord : IEqlEvent
     /// for sequences), since a fast reader lends both from pooled buffers. <paramref name="compact"/> keeps only the slots
     /// that hold a value, which matters when thousands of rules give each event thousands of mostly empty slots.
     /// </summary>
+    /// <remarks>
+    /// An event routed to sequence rules (<see cref="Routes"/> set) that was read from a regular file keeps only where its
+    /// line is: most kept events never end up in an alert, and copying their lines was most of what they cost to keep.
+    /// </remarks>
     internal void Detach(bool compact)
     {
         if (IsOwned)
         {
             return;
         }
-        _raw = _raw.ToArray();
+        if (Routes is not null && _origin is { } origin && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(_raw, out var segment))
+        {
+            _file = origin.File;
+            _offset = origin.BufferOffset + segment.Offset;
+            _length = segment.Count;
+            _check = RawFile.Check(segment);
+            _raw = default;
+        }
+        else
+        {
+            _raw = _raw.ToArray();
+        }
+        _origin = null;
         IsOwned = true;
         if (!compact)
         {
             _values = (EqlValue[])_values.Clone();
             return;
         }
+        Compact();
+    }
+
+    private void Compact()
+    {
         var count = 0;
         foreach (var v in _values)
         {
@@ -148,12 +178,49 @@ public sealed class EventRecord : IEqlEvent
         }
     }
 
+    /// <summary>
+    /// Set by a scan for the events it keeps for sequence rules: which of them take the event (a bit set the scan defines), so
+    /// that the consumer need not evaluate again what a worker thread already did. Travels through spill files.
+    /// </summary>
+    internal ulong[]? Routes { get; set; }
+
     /// <summary>True once the event no longer borrows pooled memory.</summary>
     internal bool IsOwned { get; private set; } = true;
 
     /// <summary>An event over borrowed bytes and values: valid only until the lender reuses them, unless detached.</summary>
-    internal static EventRecord Borrowed(ReadOnlyMemory<byte> raw, string source, long line, EqlValue[] values, string? defaultIndex) =>
-        new(raw, source, line, values, defaultIndex) { IsOwned = false };
+    internal static EventRecord Borrowed(ReadOnlyMemory<byte> raw, string source, long line, EqlValue[] values, string? defaultIndex, RawOrigin? origin = null) =>
+        new(raw, source, line, values, defaultIndex) { IsOwned = false, _origin = origin };
+
+    /// <summary>Whether the bytes are kept by reference to the input file (see <see cref="Detach"/>).</summary>
+    internal bool IsByReference => _file is not null;
+
+    /// <summary>The file, offset, length and fingerprint of a by-reference event.</summary>
+    internal (RawFile File, long Offset, int Length, ulong Check) Reference => (_file!, _offset, _length, _check);
+
+    /// <summary>
+    /// Reads a by-reference event again from its file (see <see cref="Reference"/>): the bytes are checked, projected with
+    /// <paramref name="projection"/>, kept compact (only the slots that hold a value) and dropped again.
+    /// </summary>
+    /// <exception cref="IOException">The file changed since the event was first read.</exception>
+    internal static EventRecord FromReference(RawFile file, long offset, int length, ulong check, long line, string? defaultIndex, FieldProjection projection)
+    {
+        var bytes = file.Read(offset, length, check, line);
+        var e = new EventRecord(bytes, file.Path, line, JsonProjector.Project(bytes, projection), defaultIndex) { IsOwned = false };
+        e.Compact();
+        e.SetReference(file, offset, length, check);
+        e.IsOwned = true;
+        return e;
+    }
+
+    /// <summary>Makes this event refer to its line in <paramref name="file"/> (as written by a spill codec).</summary>
+    internal void SetReference(RawFile file, long offset, int length, ulong check)
+    {
+        _file = file;
+        _offset = offset;
+        _length = length;
+        _check = check;
+        _raw = default;
+    }
 
     /// <summary>Creates an event from a JSON document, projecting the fields of <paramref name="projection"/>.</summary>
     public static EventRecord FromJson(ReadOnlySpan<byte> json, FieldProjection projection, string source = "<memory>", long line = 1, string? defaultIndex = null)
@@ -164,7 +231,8 @@ public sealed class EventRecord : IEqlEvent
     }
 
     /// <summary>The event's JSON as read.</summary>
-    public ReadOnlyMemory<byte> Raw => _raw;
+    /// <exception cref="IOException">The event is kept by reference and its input file changed since it was read.</exception>
+    public ReadOnlyMemory<byte> Raw => _file is null ? _raw : (_loaded ??= _file.Read(_offset, _length, _check, Line));
 
     /// <summary>File name (or <c>-</c> for stdin) the event was read from.</summary>
     public string Source { get; }

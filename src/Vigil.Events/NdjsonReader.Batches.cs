@@ -25,6 +25,9 @@ internal sealed class LineBatch
 
     public required string Source { get; init; }
 
+    /// <summary>For a regular, uncompressed file: where <see cref="Buffer"/> starts in it, so kept events can point into it.</summary>
+    public RawOrigin? Origin { get; init; }
+
     /// <summary>Offset, length, 1-based line number and whether the line is the unterminated end of the input.</summary>
     public List<(int Start, int Length, long Line, bool Unterminated)> Lines { get; } = [];
 
@@ -90,17 +93,29 @@ public sealed partial class NdjsonReader
         }
         using (stream)
         {
-            foreach (var batch in ReadBatches(OpenMaybeGzip(stream), path))
+            var input = OpenMaybeGzip(stream);
+            RawFile? file = null;
+            if (ReferenceEquals(input, stream) && stream is FileStream { CanSeek: true } fs && fs.Position == 0)
+            {
+                file = new RawFile(path);
+                lock (_rawFiles)
+                {
+                    _rawFiles.Add(file);
+                }
+            }
+            foreach (var batch in ReadBatches(input, path, file))
             {
                 yield return batch;
             }
         }
     }
 
-    private IEnumerable<LineBatch> ReadBatches(Stream input, string source)
+    private IEnumerable<LineBatch> ReadBatches(Stream input, string source, RawFile? file = null)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BatchBytes);
         var filled = 0;
+        // The file offset of buffer[0].
+        long bufferOffset = 0;
         long line = 0;
         var skippingLongLine = false;
         var pendingErrors = new List<(BatchErrorKind, InputError)>();
@@ -109,7 +124,7 @@ public sealed partial class NdjsonReader
             while (true)
             {
                 var read = Fill(input, ref buffer, filled, out var failure);
-                var batch = new LineBatch { Buffer = buffer, Source = source };
+                var batch = new LineBatch { Buffer = buffer, Source = source, Origin = file is null ? null : new RawOrigin(file, bufferOffset) };
                 batch.ReaderErrors.AddRange(pendingErrors);
                 pendingErrors.Clear();
                 if (failure is not null)
@@ -167,11 +182,13 @@ public sealed partial class NdjsonReader
                     // No whole line yet: keep filling (the buffer grows when full); bytes of a skipped long line are dropped.
                     Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
                     filled = end - start;
+                    bufferOffset += start;
                     continue;
                 }
                 var next = ArrayPool<byte>.Shared.Rent(Math.Max(BatchBytes, end - start));
                 Buffer.BlockCopy(buffer, start, next, 0, end - start);
                 filled = end - start;
+                bufferOffset += start;
                 buffer = next;
                 yield return batch;
             }
@@ -241,6 +258,24 @@ public sealed partial class NdjsonReader
         {
             batch.ParseErrors.Add(new InputError(batch.Source, line, null, $"malformed JSON: {ex.Message}"));
             return false;
+        }
+    }
+
+    private readonly List<RawFile> _rawFiles = [];
+
+    /// <summary>
+    /// Closes the files that events read in blocks point into (see <see cref="RawOrigin"/>); such events still read their
+    /// bytes afterwards, opening the file for each read.
+    /// </summary>
+    internal void CloseRawFiles()
+    {
+        lock (_rawFiles)
+        {
+            foreach (var f in _rawFiles)
+            {
+                f.Dispose();
+            }
+            _rawFiles.Clear();
         }
     }
 

@@ -73,7 +73,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
 
     public void Dispose() => File.Delete(_input);
 
-    public static TheoryData<string> Configurations() => ["prefilter", "parallel", "compact", "category", "index-projection", "value", "category-value", "all", "all-4-threads"];
+    public static TheoryData<string> Configurations() => ["prefilter", "parallel", "compact", "category", "index-projection", "value", "category-value", "by-reference", "in-order", "all", "all-4-threads"];
 
     private static ScanOptimizations Configure(string name) => name switch
     {
@@ -84,6 +84,8 @@ public sealed class FastPathEquivalenceTests : IDisposable
         "index-projection" => ScanOptimizations.None with { IndexProjection = true },
         "value" => ScanOptimizations.None with { ValueRouting = true },
         "category-value" => ScanOptimizations.None with { CategoryRouting = true, ValueRouting = true },
+        "by-reference" => ScanOptimizations.None with { LinesByReference = true },
+        "in-order" => ScanOptimizations.None with { LinesByReference = true, InOrderSequences = true },
         "all" => new ScanOptimizations { Parallelism = 2 },
         "all-4-threads" => new ScanOptimizations { Parallelism = 4 },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),

@@ -133,6 +133,151 @@ public sealed class SequenceScanTests
         Assert.Equal("4b50da24744e3041360afc4918c5f4fcce1ca648b245537807ae1cacfd2bde9f", alerts[2].Id);
     }
 
+    [Fact]
+    public void Scan_SequenceEventsKeptByReference_CrlfAndBomLinesSpilled_GiveTheAlertsCopiesGive()
+    {
+        var lines = File.ReadAllLines(Sample);
+        var shuffled = lines.OrderBy(l => l.GetHashCode(StringComparison.Ordinal) ^ 0x3C3C).ToArray();
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-crlf-{Guid.NewGuid():N}.ndjson");
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(string.Join("\r\n", shuffled) + "\r\n")]);
+        try
+        {
+            string[] Documents(bool byReference)
+            {
+                var rules = RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule);
+                var job = new ScanJob(rules, new DetectionOptions { Time = new FixedTime() });
+                var sink = new ListSink();
+                var summary = job.Run([path], sink, e => throw new InvalidOperationException(e.Render()), new ScanOptions
+                {
+                    MaxEventsInMemory = 4,
+                    Optimizations = new ScanOptimizations { LinesByReference = byReference },
+                });
+                Assert.True(summary.SpilledEvents > 0);
+                return [.. sink.Alerts.Select(a =>
+                {
+                    var doc = (JsonObject)a.Document.DeepClone();
+                    doc.Remove("kibana.alert.rule.execution.uuid");
+                    return a.Id + " " + doc.ToJsonString();
+                })];
+            }
+            var copies = Documents(byReference: false);
+            Assert.NotEmpty(copies);
+            Assert.Equal(copies, Documents(byReference: true));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Scan_InputChangedBeforeSequenceAlertsAreBuilt_FailsInsteadOfReportingOtherBytes()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-changed-{Guid.NewGuid():N}.ndjson");
+        var text = File.ReadAllText(Sample).TrimEnd('\n') + "\nnot json\n";
+        File.WriteAllText(path, text);
+        try
+        {
+            var rules = RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule);
+            var job = new ScanJob(rules);
+            // The bad line is reported while the input is read, before any sequence is complete: rewrite the file then,
+            // same length, other bytes.
+            void Change(InputError _) => File.WriteAllText(path, text.Replace("\"fork\"", "\"frok\"", StringComparison.Ordinal));
+            var error = Assert.Throws<IOException>(() => job.Run([path], new ListSink(), Change, new ScanOptions()));
+            Assert.Contains("changed during the scan", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Scan_InOrderSequences_SortedInputIsNotSpilled_OutOfOrderInputStartsAgain_SameAlertsEitherWay(bool sorted)
+    {
+        var lines = File.ReadAllLines(Sample)
+            .OrderBy(l => DateTimeOffset.Parse(JsonNode.Parse(l)!["@timestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray();
+        if (!sorted)
+        {
+            // Two sorted halves, the later first: in order until the second half starts.
+            lines = [.. lines[(lines.Length / 2)..], .. lines[..(lines.Length / 2)]];
+        }
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-inorder-{Guid.NewGuid():N}.ndjson");
+        File.WriteAllLines(path, lines);
+        try
+        {
+            (string[] Alerts, ScanSummary Summary, long Replayed) Run(bool inOrder)
+            {
+                var rules = RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule);
+                var job = new ScanJob(rules, new DetectionOptions { Time = new FixedTime() });
+                var sink = new ListSink();
+                var summary = job.Run([path], sink, e => throw new InvalidOperationException(e.Render()), new ScanOptions
+                {
+                    MaxEventsInMemory = 4,
+                    Optimizations = new ScanOptimizations { InOrderSequences = inOrder },
+                });
+                return ([.. sink.Alerts.Select(a =>
+                {
+                    var doc = (JsonObject)a.Document.DeepClone();
+                    doc.Remove("kibana.alert.rule.execution.uuid");
+                    return a.Id + " " + doc.ToJsonString();
+                })], summary, job.ReplayedEvents);
+            }
+            var plain = Run(inOrder: false);
+            var fast = Run(inOrder: true);
+            Assert.NotEmpty(plain.Alerts);
+            Assert.Equal(plain.Alerts, fast.Alerts);
+            Assert.True(plain.Summary.SpilledEvents > 0);
+            if (sorted)
+            {
+                Assert.Equal(0, fast.Summary.SpilledEvents);
+                Assert.Equal(0, fast.Replayed);
+                Assert.Equal(plain.Summary, fast.Summary with { SpilledEvents = plain.Summary.SpilledEvents });
+            }
+            else
+            {
+                Assert.True(fast.Replayed > 0);
+                Assert.Equal(plain.Summary, fast.Summary);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Scan_TiebreakerField_EqualTimesOrderedByIt_EvenWhenTheInputLooksInOrder()
+    {
+        var toml = RuleToml.Replace("type = \"eql\"", "type = \"eql\"\ntiebreaker_field = \"event.id\"", StringComparison.Ordinal);
+        static string Event(string id, string action, string name) =>
+            $$$"""{"@timestamp":"2026-11-20T16:02:04.000Z","event":{"id":"{{{id}}}","category":["process"],"action":"{{{action}}}"},"data_stream":{"type":"logs","dataset":"cloud_defend.process","namespace":"default"},"process":{"entity_id":"E1","name":"{{{name}}}"}}""";
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-tiebreaker-{Guid.NewGuid():N}.ndjson");
+        // Same time: the exec arrives first, but its tiebreaker puts it after the fork.
+        File.WriteAllLines(path, [Event("b", "exec", "apt-get"), Event("a", "fork", "sh")]);
+        try
+        {
+            foreach (var optimizations in new[] { ScanOptimizations.None, new ScanOptimizations() })
+            {
+                var job = new ScanJob(RuleLoader.LoadString(toml, "tb.toml").Rules.Select(r => r.Rule));
+                var summary = job.Run([path], new ListSink(), e => throw new InvalidOperationException(e.Render()), new ScanOptions { Optimizations = optimizations });
+                Assert.Equal(1, summary.Sequences);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private sealed class FixedTime : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(2026, 12, 4, 0, 0, 0, TimeSpan.Zero);
+    }
+
     private sealed class ActiveRuleForTest(ActiveRule source, string uuid)
     {
         public ActiveRule Rule { get; } = ActiveRule.WithUuid(source, uuid);

@@ -84,6 +84,7 @@ internal static class Breakdown
             var values = new Vigil.Eql.EqlValue[engine.Projection.SlotCount];
             // As the scan projects (IndexProjection): the fields of the rules reading the generated data's two indexes.
             var wanted = engine.ProjectionFor(["logs-cloud_defend.process-default", "logs-cloud_defend.file-default"]);
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
             foreach (var b in reader.ReadBatches(path))
             {
                 for (var i = 0; i < b.Lines.Count; i++)
@@ -93,8 +94,10 @@ internal static class Breakdown
                 }
                 b.Release();
             }
-            Console.WriteLine($"blocks + project   {size / sw.Elapsed.TotalSeconds,8:F0} MB/s");
+            Console.WriteLine($"blocks + project   {size / sw.Elapsed.TotalSeconds,8:F0} MB/s, {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1e6,5:F0} MB allocated");
             sw.Restart();
+            allocated = GC.GetAllocatedBytesForCurrentThread();
+            var alertCount = 0;
             var alerts = new List<Alert>();
             var exec = RuleExecution.Start(TimeProvider.System, "manual");
             foreach (var b in reader.ReadBatches(path))
@@ -105,13 +108,14 @@ internal static class Breakdown
                     {
                         var e = EventRecord.Borrowed(raw, "x", 1, values, null);
                         engine.Process(e, alerts, exec, categoryRouting: true, valueRouting: true);
+                        alertCount += alerts.Count;
                         alerts.Clear();
                     }
                     Array.Clear(values);
                 }
                 b.Release();
             }
-            Console.WriteLine($"project + rules    {size / sw.Elapsed.TotalSeconds,8:F0} MB/s");
+            Console.WriteLine($"project + rules    {size / sw.Elapsed.TotalSeconds,8:F0} MB/s, {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1e6,5:F0} MB allocated, {alertCount} alerts");
         }
         return 0;
     }

@@ -169,7 +169,8 @@ internal static class AlertBuilder
     /// <summary>Kibana's traverseAndMutateDoc: the event minus alert-owned keys, with <c>event.*</c> copied to the original-event fields.</summary>
     private static JsonObject Clean(JsonObject source)
     {
-        var flat = JsonFlattener.Flatten(source);
+        // Only paths under event and data_stream are copied below: the rest of the event need not be walked.
+        var flat = JsonFlattener.FlattenMembers(source, IsOriginalFieldRoot);
         foreach (var key in source.Select(p => p.Key).ToArray())
         {
             if (key.StartsWith("kibana", StringComparison.Ordinal) || key.StartsWith("signal", StringComparison.Ordinal)
@@ -195,6 +196,9 @@ internal static class AlertBuilder
         return doc;
     }
 
+    private static bool IsOriginalFieldRoot(string key) =>
+        key is "event" or "data_stream" || key.StartsWith("event.", StringComparison.Ordinal) || key.StartsWith("data_stream.", StringComparison.Ordinal);
+
     private static void AddAlertFields(JsonObject doc, ActiveRule active, DetectionOptions options, RuleExecution execution, string alertId, string? originalTime, JsonArray ancestors, int depth)
     {
         var rule = active.Rule;
@@ -211,7 +215,8 @@ internal static class AlertBuilder
         doc["kibana.alert.workflow_status"] = "open";
         doc["kibana.alert.workflow_tags"] = new JsonArray();
         doc["kibana.alert.workflow_assignee_ids"] = new JsonArray();
-        var severity = rule.Severity.ToString().ToLowerInvariant();
+        var fields = active.AlertFields;
+        var severity = fields.Severity;
         doc["kibana.alert.severity"] = severity;
         doc["kibana.alert.risk_score"] = rule.RiskScore;
         doc["kibana.alert.reason"] = Reason(doc, severity, rule.Name);
@@ -225,8 +230,8 @@ internal static class AlertBuilder
         doc["kibana.alert.rule.description"] = rule.Description;
         doc["kibana.alert.rule.severity"] = severity;
         doc["kibana.alert.rule.risk_score"] = rule.RiskScore;
-        doc["kibana.alert.rule.tags"] = JsonValues.Strings(rule.Tags);
-        doc["kibana.alert.rule.threat"] = Threat(rule);
+        doc["kibana.alert.rule.tags"] = fields.Tags.DeepClone();
+        doc["kibana.alert.rule.threat"] = fields.Threat.DeepClone();
         doc["kibana.alert.rule.type"] = "eql";
         doc["kibana.alert.rule.rule_type_id"] = "siem.eqlRule";
         doc["kibana.alert.rule.category"] = "Event Correlation Rule";
@@ -235,15 +240,15 @@ internal static class AlertBuilder
         doc["kibana.alert.rule.interval"] = rule.EffectiveInterval;
         doc["kibana.alert.rule.from"] = rule.EffectiveFrom;
         doc["kibana.alert.rule.to"] = rule.EffectiveTo;
-        doc["kibana.alert.rule.indices"] = JsonValues.Strings(rule.Index);
+        doc["kibana.alert.rule.indices"] = fields.Indices.DeepClone();
         doc["kibana.alert.rule.max_signals"] = rule.EffectiveMaxSignals;
         if (rule.TimestampOverride is { } tso)
         {
             doc["kibana.alert.rule.timestamp_override"] = tso;
         }
-        doc["kibana.alert.rule.author"] = JsonValues.Strings(rule.Author);
-        doc["kibana.alert.rule.false_positives"] = JsonValues.Strings(rule.FalsePositives);
-        doc["kibana.alert.rule.references"] = JsonValues.Strings(rule.References);
+        doc["kibana.alert.rule.author"] = fields.Author.DeepClone();
+        doc["kibana.alert.rule.false_positives"] = fields.FalsePositives.DeepClone();
+        doc["kibana.alert.rule.references"] = fields.References.DeepClone();
         if (rule.License is { } license)
         {
             doc["kibana.alert.rule.license"] = license;
@@ -256,7 +261,7 @@ internal static class AlertBuilder
         doc["kibana.alert.rule.revision"] = rule.Revision ?? 0;
         doc["kibana.alert.rule.immutable"] = false;
         doc["kibana.alert.rule.enabled"] = rule.Enabled ?? true;
-        doc["kibana.alert.rule.parameters"] = JsonValues.From(rule.ToAlertParameters());
+        doc["kibana.alert.rule.parameters"] = fields.Parameters?.DeepClone();
         doc["kibana.alert.rule.execution.type"] = execution.Type;
         doc["kibana.alert.rule.execution.uuid"] = execution.Uuid;
         doc["kibana.alert.rule.execution.timestamp"] = doc["@timestamp"]!.DeepClone();
@@ -266,6 +271,42 @@ internal static class AlertBuilder
         doc["kibana.alert.uuid"] = alertId;
         doc["kibana.space_ids"] = JsonValues.Strings([options.SpaceId]);
         doc["kibana.version"] = options.KibanaVersion;
+    }
+
+    /// <summary>
+    /// A rule's alert fields that do not change from alert to alert, converted to JSON once; each alert takes copies (a JSON
+    /// node belongs to one document). Converting the parameters, threat and lists for every alert was most of the time and
+    /// memory an alert cost.
+    /// </summary>
+    internal sealed class RuleFields
+    {
+        public required string Severity { get; init; }
+
+        public required JsonArray Tags { get; init; }
+
+        public required JsonArray Threat { get; init; }
+
+        public required JsonArray Indices { get; init; }
+
+        public required JsonArray Author { get; init; }
+
+        public required JsonArray FalsePositives { get; init; }
+
+        public required JsonArray References { get; init; }
+
+        public required JsonNode? Parameters { get; init; }
+
+        public static RuleFields Of(DetectionRule rule) => new()
+        {
+            Severity = rule.Severity.ToString().ToLowerInvariant(),
+            Tags = JsonValues.Strings(rule.Tags),
+            Threat = AlertBuilder.Threat(rule),
+            Indices = JsonValues.Strings(rule.Index),
+            Author = JsonValues.Strings(rule.Author),
+            FalsePositives = JsonValues.Strings(rule.FalsePositives),
+            References = JsonValues.Strings(rule.References),
+            Parameters = JsonValues.From(rule.ToAlertParameters()),
+        };
     }
 
     /// <summary>Kibana's <c>generateId</c>: sha256 hex of index, id, version and <c>space:ruleUuid</c>.</summary>

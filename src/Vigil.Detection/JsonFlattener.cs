@@ -13,6 +13,31 @@ internal static class JsonFlattener
         return result;
     }
 
+    /// <summary>
+    /// As <see cref="Flatten"/>, restricted to the top-level members whose key <paramref name="include"/> accepts (the
+    /// leaves below them), without walking the rest of the document.
+    /// </summary>
+    public static List<KeyValuePair<string, JsonNode?>> FlattenMembers(JsonObject obj, Func<string, bool> include)
+    {
+        var result = new List<KeyValuePair<string, JsonNode?>>();
+        foreach (var (key, value) in obj)
+        {
+            if (!include(key))
+            {
+                continue;
+            }
+            if (value is JsonObject child)
+            {
+                Walk(child, key, result);
+            }
+            else
+            {
+                result.Add(new(key, value));
+            }
+        }
+        return result;
+    }
+
     private static void Walk(JsonObject obj, string prefix, List<KeyValuePair<string, JsonNode?>> result)
     {
         foreach (var (key, value) in obj)

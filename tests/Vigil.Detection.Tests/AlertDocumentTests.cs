@@ -69,6 +69,49 @@ public sealed class AlertDocumentTests
     }
 
     [Fact]
+    public void Document_CopiesOriginalEventFieldsWrittenNestedOrDotted_AndNothingElse()
+    {
+        var engine = new DetectionEngine(BuiltInRules.Load().Rules.Select(r => r.Rule));
+        var json = Event.Replace("\"host\":", "\"event.outcome\":\"success\",\"data_stream.kind\":{\"x\":\"y\"},\"eventual\":{\"a\":1},\"events\":2,\"host\":", StringComparison.Ordinal);
+        var alerts = new List<Alert>();
+        engine.Process(EventRecord.FromJson(Encoding.UTF8.GetBytes(json), engine.Projection), alerts);
+        var d = Assert.Single(alerts).Document;
+        Assert.Equal("success", d["kibana.alert.original_event.outcome"]!.GetValue<string>());
+        Assert.Equal("exec", d["kibana.alert.original_event.action"]!.GetValue<string>());
+        Assert.Equal("y", d["kibana.alert.original_data_stream.kind.x"]!.GetValue<string>());
+        Assert.Equal("cloud_defend.process", d["kibana.alert.original_data_stream.dataset"]!.GetValue<string>());
+        var copied = d.Select(p => p.Key).Where(k => k.StartsWith("kibana.alert.original_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            ["kibana.alert.original_data_stream.dataset", "kibana.alert.original_data_stream.kind.x", "kibana.alert.original_data_stream.namespace", "kibana.alert.original_data_stream.type",
+             "kibana.alert.original_event.action", "kibana.alert.original_event.category", "kibana.alert.original_event.id", "kibana.alert.original_event.kind",
+             "kibana.alert.original_event.outcome", "kibana.alert.original_event.type", "kibana.alert.original_time"],
+            copied);
+    }
+
+    [Fact]
+    public void AlertsOfOneRule_HoldTheirOwnCopiesOfTheRuleFields()
+    {
+        var engine = new DetectionEngine(BuiltInRules.Load().Rules.Select(r => r.Rule));
+        var alerts = new List<Alert>();
+        engine.Process(EventRecord.FromJson(Encoding.UTF8.GetBytes(Event), engine.Projection), alerts);
+        engine.Process(EventRecord.FromJson(Encoding.UTF8.GetBytes(Event.Replace("ev-1", "ev-2", StringComparison.Ordinal)), engine.Projection), alerts);
+        Assert.Equal(2, alerts.Count);
+        var (first, second) = (alerts[0].Document, alerts[1].Document);
+        foreach (var key in new[] { "kibana.alert.rule.tags", "kibana.alert.rule.threat", "kibana.alert.rule.parameters", "kibana.alert.rule.indices" })
+        {
+            Assert.True(JsonNode.DeepEquals(first[key], second[key]), key);
+            Assert.NotSame(first[key], second[key]);
+        }
+        first["kibana.alert.rule.tags"]!.AsArray().Clear();
+        first["kibana.alert.rule.parameters"]!.AsObject().Remove("index");
+        var third = new List<Alert>();
+        engine.Process(EventRecord.FromJson(Encoding.UTF8.GetBytes(Event), engine.Projection), third);
+        Assert.Contains("Tactic: Execution", second["kibana.alert.rule.tags"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.Contains("Tactic: Execution", third[0].Document["kibana.alert.rule.tags"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.NotNull(third[0].Document["kibana.alert.rule.parameters"]!["index"]);
+    }
+
+    [Fact]
     public void Document_DropsForgedAlertFieldsFromTheSource()
     {
         var d = Build().Document;

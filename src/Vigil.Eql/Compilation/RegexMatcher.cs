@@ -15,7 +15,8 @@ internal static class RegexMatcher
         {
             options |= RegexOptions.IgnoreCase;
         }
-        return new Regex(Prefix + Translate(pattern) + @")\z", options, TimeSpan.FromSeconds(1));
+        // Linear-time matching needs no timeout (checking one costs a clock read per match).
+        return new Regex(Prefix + Translate(pattern) + @")\z", options, Regex.InfiniteMatchTimeout);
     }
 
     /// <summary>

@@ -59,7 +59,26 @@ public sealed record ScanOptions
 
     /// <summary>Speed-ups (all on by default); <see cref="ScanOptimizations.None"/> runs the plain evaluator.</summary>
     public ScanOptimizations Optimizations { get; init; } = new();
+
+    /// <summary>
+    /// Called on the scanning thread with how far the first pass has got: at most once per <see cref="ProgressInterval"/>,
+    /// and once at the end of each input. Null (the default): no progress reports.
+    /// </summary>
+    public Action<ScanProgress>? Progress { get; init; }
+
+    /// <summary>The least time between two <see cref="Progress"/> reports within an input.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
+
+/// <summary>How far a scan has read.</summary>
+/// <param name="Input">The input being read (<c>-</c> for stdin).</param>
+/// <param name="BytesRead">Bytes of that input read so far (after decompression for <c>.gz</c> inputs).</param>
+/// <param name="InputBytes">The input's size when known in advance (a regular, uncompressed file), else null.</param>
+/// <param name="EventsRead">Events read from every input so far.</param>
+/// <param name="Alerts">Alerts written so far.</param>
+/// <param name="Elapsed">Time since the scan started.</param>
+/// <param name="Done">True for the report made when the input has been read to its end.</param>
+public sealed record ScanProgress(string Input, long BytesRead, long? InputBytes, long EventsRead, long Alerts, TimeSpan Elapsed, bool Done);
 
 /// <summary>
 /// Scans NDJSON inputs with a set of rules. Event rules run on each event as it is read; sequence and sample rules get the
@@ -125,6 +144,18 @@ public sealed class ScanJob
             : null;
 
         long uncheckedLines = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        void Report(string input, long bytesRead, bool done)
+        {
+            if (options.Progress is not { } progress || (!done && clock.Elapsed - lastReport < options.ProgressInterval))
+            {
+                return;
+            }
+            lastReport = clock.Elapsed;
+            progress(new ScanProgress(input, bytesRead, KnownSize(input), reader.EventsRead, output.Written, clock.Elapsed, done));
+        }
+
         IEnumerable<EventRecord> FirstPass(List<ActiveRule>? group)
         {
             if (useFast)
@@ -134,32 +165,41 @@ public sealed class ScanJob
                 var scan = new FastScan(_engine, reader, prefilter, router is null ? null : router.Route, execution, fast);
                 foreach (var input in inputList)
                 {
+                    long bytesRead = 0;
                     foreach (var batch in scan.Run(input))
                     {
                         reader.Consume(batch.Lines);
                         uncheckedLines += batch.Unchecked;
+                        bytesRead = batch.Lines.InputBytesRead;
                         batch.Lines.Release();
                         Emit(batch.Alerts);
+                        Report(input, bytesRead, done: false);
                         foreach (var e in batch.Candidates)
                         {
                             yield return e;
                         }
                     }
+                    Report(input, bytesRead, done: true);
                 }
                 yield break;
             }
             foreach (var input in inputList)
             {
+                long bytesRead = 0;
                 foreach (var e in reader.ReadPath(input))
                 {
                     alerts.Clear();
                     _engine.Process(e, alerts, execution);
                     Emit(alerts);
+                    // The line and its newline (a CRLF or a missing last newline makes this off by one).
+                    bytesRead += e.Raw.Length + 1;
+                    Report(input, bytesRead, done: false);
                     if (group is not null && IsCandidate(group, e))
                     {
                         yield return e;
                     }
                 }
+                Report(input, bytesRead, done: true);
             }
         }
 
@@ -437,6 +477,24 @@ public sealed class ScanJob
                 e.Routes = routes;
             }
             return candidate;
+        }
+    }
+
+    /// <summary>The size of a regular, uncompressed input file; null for stdin, compressed or unreadable inputs.</summary>
+    private static long? KnownSize(string input)
+    {
+        if (input == "-" || input.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        try
+        {
+            var info = new FileInfo(input);
+            return info.Exists ? info.Length : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null;
         }
     }
 

@@ -38,6 +38,9 @@ internal sealed class LineBatch
 
     public List<InputError> ParseErrors { get; } = [];
 
+    /// <summary>Bytes read from the input up to this block's cut (after decompression): how far the input has been read.</summary>
+    public long InputBytesRead { get; init; }
+
     public void Release()
     {
         if (Buffer.Length > 0)
@@ -119,12 +122,14 @@ public sealed partial class NdjsonReader
         long line = 0;
         var skippingLongLine = false;
         var pendingErrors = new List<(BatchErrorKind, InputError)>();
+        long totalRead = 0;
         try
         {
             while (true)
             {
                 var read = Fill(input, ref buffer, filled, out var failure);
-                var batch = new LineBatch { Buffer = buffer, Source = source, Origin = file is null ? null : new RawOrigin(file, bufferOffset) };
+                totalRead += read;
+                var batch = new LineBatch { Buffer = buffer, Source = source, Origin = file is null ? null : new RawOrigin(file, bufferOffset), InputBytesRead = totalRead };
                 batch.ReaderErrors.AddRange(pendingErrors);
                 pendingErrors.Clear();
                 if (failure is not null)

@@ -35,6 +35,29 @@ public sealed partial class ScanCommandTests
     }
 
     [Fact]
+    public void Scan_ProgressLines_ReportEachInputsEnd_AndOffOrAutoWhenRedirectedShowNone()
+    {
+        var dir = CliRunner.TempDir();
+        var lines = File.ReadAllLines(Sample).Length;
+        var size = new FileInfo(Sample).Length / 1e6;
+        var shown = CliRunner.Run("scan", "--no-store", "--progress", "lines", "--format", "ndjson", "--out", Path.Combine(dir, "a.ndjson"), Sample);
+        Assert.Equal(0, shown.ExitCode);
+        var expected = ExpectedSampleAlerts().Length;
+        Assert.Contains(string.Format(System.Globalization.CultureInfo.InvariantCulture, "scanned {0}: {1:F1} / {1:F1} MB (100 %), {2:N0} events, {3:N0} alerts", Sample, size, lines, expected), shown.Stderr, StringComparison.Ordinal);
+        // The progress comes before the summary.
+        Assert.True(shown.Stderr.IndexOf("scanned ", StringComparison.Ordinal) < shown.Stderr.IndexOf("events read:", StringComparison.Ordinal));
+        foreach (var mode in new[] { "off", "auto" })
+        {
+            var quiet = CliRunner.Run("scan", "--no-store", "--progress", mode, "--format", "ndjson", "--out", Path.Combine(dir, mode + ".ndjson"), Sample);
+            Assert.Equal(0, quiet.ExitCode);
+            Assert.DoesNotContain("scann", quiet.Stderr, StringComparison.Ordinal);
+        }
+        var bad = CliRunner.Run("scan", "--no-store", "--progress", "sometimes", Sample);
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("sometimes", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Scan_MalformedLineWithoutRuleLiterals_IsCountedAsUnparsed_AndStrictReportsIt()
     {
         var dir = CliRunner.TempDir();

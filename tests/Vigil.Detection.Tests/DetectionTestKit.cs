@@ -9,6 +9,20 @@ internal static class DetectionTestKit
 {
     public static readonly DateTimeOffset T0 = new(2026, 8, 21, 10, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The bundled sample events (<c>samples/cloud_defend-process.ndjson</c>).</summary>
+    public static string SamplePath
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (!File.Exists(Path.Combine(dir!.FullName, "Vigil.slnx")))
+            {
+                dir = dir.Parent;
+            }
+            return Path.Combine(dir.FullName, "samples", "cloud_defend-process.ndjson");
+        }
+    }
+
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>

@@ -136,7 +136,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
         var job = new ScanJob(BuiltInRules.Load().Rules.Select(r => r.Rule));
         var filter = LinePrefilter.Create(job.Engine.Rules.Select(r => r.Query).ToList());
         Assert.NotNull(filter);
-        var lines = File.ReadAllLines(Path.Combine(RepoRoot(), "samples", "cloud_defend-process.ndjson"));
+        var lines = File.ReadAllLines(DetectionTestKit.SamplePath);
         var alerting = lines.Single(l => l.Contains("\"ev-0017\"", StringComparison.Ordinal));
         var quiet = lines.First(l => l.Contains("\"name\":\"nginx\"", StringComparison.Ordinal) || l.Contains("\"action\":\"end\"", StringComparison.Ordinal));
         Assert.False(filter.CannotMatch(Encoding.UTF8.GetBytes(alerting)));
@@ -208,7 +208,7 @@ public sealed class FastPathEquivalenceTests : IDisposable
     {
         var ms = new MemoryStream();
         new EventGenerator(11).Write(ms, 12_000);
-        var sample = File.ReadAllLines(Path.Combine(RepoRoot(), "samples", "cloud_defend-process.ndjson"));
+        var sample = File.ReadAllLines(DetectionTestKit.SamplePath);
         var sb = new StringBuilder();
         foreach (var line in sample)
         {
@@ -234,16 +234,6 @@ public sealed class FastPathEquivalenceTests : IDisposable
             line = line.Replace($"\"{word}", $"\"\\u{(int)word[0]:x4}{word[1..]}", StringComparison.Ordinal);
         }
         return line;
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "Vigil.slnx")))
-        {
-            dir = dir.Parent;
-        }
-        return dir.FullName;
     }
 
     private sealed class FixedTime : TimeProvider

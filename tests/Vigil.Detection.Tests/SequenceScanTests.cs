@@ -9,17 +9,7 @@ public sealed class SequenceScanTests
 {
     private static readonly string RuleToml = DetectionTestKit.ForkThenPackageManagerToml();
 
-    private static string Sample => Path.Combine(RepoRoot(), "samples", "cloud_defend-process.ndjson");
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "Vigil.slnx")))
-        {
-            dir = dir.Parent;
-        }
-        return dir.FullName;
-    }
+    private static string Sample => DetectionTestKit.SamplePath;
 
     private static (ScanSummary Summary, List<Alert> Alerts) Scan(string input, ScanOptions? options = null)
     {

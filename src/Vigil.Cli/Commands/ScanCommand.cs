@@ -29,6 +29,12 @@ internal static class ScanCommand
         {
             Description = "Parse every line, also those the literal prefilter proves cannot match any rule, so that every malformed line is reported (slower).",
         };
+        var progress = new Option<string>("--progress")
+        {
+            Description = "Show how far the scan has got on stderr: auto (on a terminal only, default), lines (one line a second, also when redirected) or off.",
+            DefaultValueFactory = _ => "auto",
+        };
+        progress.AcceptOnlyFromAmong("auto", "lines", "off");
         var inputs = new Argument<string[]>("INPUT")
         {
             Description = "NDJSON event files (.gz accepted); '-' reads standard input.",
@@ -38,7 +44,7 @@ internal static class ScanCommand
         var replay = new ReplaySettings();
         var command = new Command("scan", "Run detection rules over NDJSON process events and print alerts.")
         {
-            rules, index, format, output, inputs, exceptions, strict,
+            rules, index, format, output, inputs, exceptions, strict, progress,
         };
         foreach (var option in replay.All)
         {
@@ -98,9 +104,11 @@ internal static class ScanCommand
             {
                 var output = OpenSinkOrRelease(fmt, outPath, stdout, store);
                 using var sink = store is null ? output : new TeeAlertSink(output, store);
+                var printer = replayOptions is null ? ScanProgressPrinter.For(parse.GetValue(progress)!, stderr, alertsToTerminal: outPath is null && !Console.IsOutputRedirected) : null;
                 void OnInputError(InputError e)
                 {
                     inputErrors++;
+                    printer?.Clear();
                     stderr.WriteLine(e.Render());
                 }
                 if (replayOptions is not null)
@@ -115,12 +123,19 @@ internal static class ScanCommand
                 }
                 else
                 {
-                    var scanOptions = new ScanOptions { DefaultIndex = parse.GetValue(index) };
+                    var scanOptions = new ScanOptions { DefaultIndex = parse.GetValue(index), Progress = printer is null ? null : printer.Report };
                     if (parse.GetValue(strict))
                     {
                         scanOptions = scanOptions with { Optimizations = scanOptions.Optimizations with { LiteralPrefilter = false } };
                     }
-                    summary = job.Run(inputPaths, sink, OnInputError, scanOptions);
+                    try
+                    {
+                        summary = job.Run(inputPaths, sink, OnInputError, scanOptions);
+                    }
+                    finally
+                    {
+                        printer?.Clear();
+                    }
                 }
                 if (output is TableAlertSink { WroteAny: false })
                 {

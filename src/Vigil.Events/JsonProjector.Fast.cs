@@ -89,23 +89,43 @@ internal static partial class JsonProjector
                 {
                     return false;
                 }
-                SkipWhitespace();
-                if (_i >= _s.Length)
+                switch (AfterItem((byte)'}'))
                 {
-                    return false;
+                    case Next.End:
+                        return true;
+                    case Next.Invalid:
+                        return false;
                 }
-                if (_s[_i] == (byte)'}')
-                {
-                    _i++;
-                    return true;
-                }
-                if (_s[_i] != (byte)',')
-                {
-                    return false;
-                }
-                _i++;
-                SkipWhitespace();
             }
+        }
+
+        private enum Next
+        {
+            Item,
+            End,
+            Invalid,
+        }
+
+        /// <summary>After a member or element: <paramref name="close"/> ends the container, a comma announces another item.</summary>
+        private Next AfterItem(byte close)
+        {
+            SkipWhitespace();
+            if (_i >= _s.Length)
+            {
+                return Next.Invalid;
+            }
+            if (_s[_i] == close)
+            {
+                _i++;
+                return Next.End;
+            }
+            if (_s[_i] != (byte)',')
+            {
+                return Next.Invalid;
+            }
+            _i++;
+            SkipWhitespace();
+            return Next.Item;
         }
 
         private static FieldProjection.Node? Find(FieldProjection.Node node, ReadOnlySpan<byte> key)
@@ -155,22 +175,15 @@ internal static partial class JsonProjector
                             {
                                 return false;
                             }
-                            SkipWhitespace();
-                            if (_i >= _s.Length)
+                            var next = AfterItem((byte)']');
+                            if (next == Next.Invalid)
                             {
                                 return false;
                             }
-                            if (_s[_i] == (byte)']')
+                            if (next == Next.End)
                             {
-                                _i++;
                                 break;
                             }
-                            if (_s[_i] != (byte)',')
-                            {
-                                return false;
-                            }
-                            _i++;
-                            SkipWhitespace();
                         }
                     }
                     if (node.Slot >= 0)
@@ -267,22 +280,13 @@ internal static partial class JsonProjector
                         {
                             return false;
                         }
-                        SkipWhitespace();
-                        if (_i >= _s.Length)
+                        switch (AfterItem((byte)']'))
                         {
-                            return false;
+                            case Next.End:
+                                return true;
+                            case Next.Invalid:
+                                return false;
                         }
-                        if (_s[_i] == (byte)']')
-                        {
-                            _i++;
-                            return true;
-                        }
-                        if (_s[_i] != (byte)',')
-                        {
-                            return false;
-                        }
-                        _i++;
-                        SkipWhitespace();
                     }
                 }
                 case (byte)'t':

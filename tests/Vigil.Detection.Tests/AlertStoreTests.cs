@@ -27,18 +27,7 @@ public sealed class AlertStoreTests : IDisposable
 
     private string DbPath => Path.Combine(_dir, "alerts.db");
 
-    private static string Sample
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (!File.Exists(Path.Combine(dir!.FullName, "Vigil.slnx")))
-            {
-                dir = dir.Parent;
-            }
-            return Path.Combine(dir.FullName, "samples", "cloud_defend-process.ndjson");
-        }
-    }
+    private static string Sample => DetectionTestKit.SamplePath;
 
     private static IEnumerable<DetectionRule> BuiltIn() => BuiltInRules.Load().Rules.Select(r => r.Rule);
 

@@ -257,5 +257,5 @@ public sealed class EventRecord : IEqlEvent
 
     /// <summary>Parses the whole document.</summary>
     /// <remarks>Never fails on field content: see <see cref="LenientJson"/> for how bad strings and repeated keys are read.</remarks>
-    public JsonObject ToJsonObject() => LenientJson.ParseObject(Raw.Span);
+    public JsonObject ToJsonObject() => LenientJson.ParseEvent(Raw.Span);
 }

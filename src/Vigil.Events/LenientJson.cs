@@ -29,6 +29,34 @@ internal static class LenientJson
     }
 
     /// <summary>Parses a whole event into a mutable JSON object.</summary>
+    private static readonly JsonDocumentOptions StrictDocument = new() { AllowDuplicateProperties = false, MaxDepth = 256 };
+
+    /// <summary>
+    /// An event as a JSON object, as <see cref="ParseObject"/> gives it. A well-formed event (valid UTF-8, no repeated key, no
+    /// <c>\u</c> escape)
+    /// is parsed into a document whose objects become nodes only when something reads or changes them, and whose untouched
+    /// parts are written straight from the document; anything else goes through the lenient reader.
+    /// </summary>
+    public static JsonObject ParseEvent(ReadOnlySpan<byte> json)
+    {
+        // \u escapes may encode lone surrogates, which the document accepts but cannot turn into strings later.
+        if (System.Text.Unicode.Utf8.IsValid(json) && json.IndexOf("\\u"u8) < 0)
+        {
+            try
+            {
+                if (JsonNode.Parse(json, documentOptions: StrictDocument) is JsonObject parsed)
+                {
+                    return parsed;
+                }
+            }
+            catch (JsonException)
+            {
+                // Repeated keys (merged into arrays below), or malformed: the lenient reader decides.
+            }
+        }
+        return ParseObject(json);
+    }
+
     public static JsonObject ParseObject(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });

@@ -159,7 +159,8 @@ internal sealed class FastScan
         for (var i = 0; i < lines.Lines.Count; i++)
         {
             var (start, length, line, _) = lines.Lines[i];
-            if (_prefilter is not null && _prefilter.CannotMatch(lines.Buffer.AsSpan(start, length)))
+            // An over-long line is reported (by TryParse) even when no rule could match it.
+            if (_prefilter is not null && length <= _reader.MaxLineBytes && _prefilter.CannotMatch(lines.Buffer.AsSpan(start, length)))
             {
                 lines.Events++;
                 batch.Unchecked++;

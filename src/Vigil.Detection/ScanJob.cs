@@ -131,7 +131,9 @@ public sealed class ScanJob
             inputList = inputList.Select(i => i == "-" ? stdinCopy : i).ToList();
         }
         var readerOptions = new NdjsonReaderOptions { DefaultIndex = options.DefaultIndex };
-        var reader = new NdjsonReader(_engine.Projection, onError, readerOptions);
+        // Errors in the copy of stdin are errors of "-".
+        var report = stdinCopy is null ? onError : e => onError(e.Source == stdinCopy ? e with { Source = "-" } : e);
+        var reader = new NdjsonReader(_engine.Projection, report, readerOptions);
         var alerts = new List<Alert>();
         long sequences = 0, evictions = 0, spilled = 0;
         var output = new DedupingAlertWriter(sink);
@@ -146,14 +148,16 @@ public sealed class ScanJob
         long uncheckedLines = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
-        void Report(string input, long bytesRead, bool done)
+        void Report(string input, long bytesRead, bool done, bool? plainFile = null)
         {
             if (options.Progress is not { } progress || (!done && clock.Elapsed - lastReport < options.ProgressInterval))
             {
                 return;
             }
             lastReport = clock.Elapsed;
-            progress(new ScanProgress(input, bytesRead, KnownSize(input), reader.EventsRead, output.Written, clock.Elapsed, done));
+            // A compressed input not named .gz is read larger than its size: its size then says nothing.
+            var size = plainFile == false ? null : KnownSize(input);
+            progress(new ScanProgress(input == stdinCopy ? "-" : input, bytesRead, size >= bytesRead ? size : null, reader.EventsRead, output.Written, clock.Elapsed, done));
         }
 
         IEnumerable<EventRecord> FirstPass(List<ActiveRule>? group)
@@ -166,26 +170,33 @@ public sealed class ScanJob
                 foreach (var input in inputList)
                 {
                     long bytesRead = 0;
+                    var failed = reader.FailedInputs;
+                    bool? plainFile = null;
                     foreach (var batch in scan.Run(input))
                     {
                         reader.Consume(batch.Lines);
                         uncheckedLines += batch.Unchecked;
                         bytesRead = batch.Lines.InputBytesRead;
+                        plainFile = batch.Lines.FromPlainFile;
                         batch.Lines.Release();
                         Emit(batch.Alerts);
-                        Report(input, bytesRead, done: false);
+                        Report(input, bytesRead, done: false, plainFile);
                         foreach (var e in batch.Candidates)
                         {
                             yield return e;
                         }
                     }
-                    Report(input, bytesRead, done: true);
+                    if (reader.FailedInputs == failed)
+                    {
+                        Report(input, bytesRead, done: true, plainFile);
+                    }
                 }
                 yield break;
             }
             foreach (var input in inputList)
             {
                 long bytesRead = 0;
+                var failed = reader.FailedInputs;
                 foreach (var e in reader.ReadPath(input))
                 {
                     alerts.Clear();
@@ -199,7 +210,10 @@ public sealed class ScanJob
                         yield return e;
                     }
                 }
-                Report(input, bytesRead, done: true);
+                if (reader.FailedInputs == failed)
+                {
+                    Report(input, bytesRead, done: true);
+                }
             }
         }
 
@@ -487,15 +501,8 @@ public sealed class ScanJob
         {
             return null;
         }
-        try
-        {
-            var info = new FileInfo(input);
-            return info.Exists ? info.Length : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return null;
-        }
+        // Through symbolic links (container logs are links); pipes and devices have no size to go by.
+        return FileIdentity.Of(input) is { IsRegularFile: true } file ? file.Size : null;
     }
 
     /// <summary>Events the last scan read again from its input because the events kept for sequences came out of order.</summary>
@@ -536,7 +543,7 @@ public sealed class ScanJob
         private readonly Dictionary<RawFile, int> _fileIds = [];
         private readonly List<ulong[]> _routes = [];
         private readonly Dictionary<ulong[], int> _routeIds = new(RoutesComparer.Instance);
-        private FileStream? _stream;
+        private Stream? _stream;
         private BinaryWriter? _writer;
 
         public long Count { get; private set; }
@@ -556,8 +563,8 @@ public sealed class ScanJob
             }
             if (_writer is null)
             {
-                var path = Path.Combine(directory ?? Path.GetTempPath(), $"vigil-lines-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-                _stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                // Without a usable temporary directory the references stay in memory (36 bytes an event) instead.
+                _stream = (Stream?)TryCreateFile() ?? new MemoryStream();
                 _writer = new BinaryWriter(_stream, System.Text.Encoding.UTF8, leaveOpen: true);
             }
             _writer.Write(fileId);
@@ -567,6 +574,18 @@ public sealed class ScanJob
             _writer.Write(check);
             _writer.Write(e.Line);
             Count++;
+        }
+
+        private FileStream? TryCreateFile()
+        {
+            try
+            {
+                return TemporaryFile.Create(directory, "vigil-lines", ".tmp");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
         }
 
         public IEnumerable<KeptLine> ReadAll()

@@ -41,6 +41,9 @@ internal sealed class LineBatch
     /// <summary>Bytes read from the input up to this block's cut (after decompression): how far the input has been read.</summary>
     public long InputBytesRead { get; init; }
 
+    /// <summary>The input is a regular file read as it is (not decompressed): its size is what will be read.</summary>
+    public bool FromPlainFile { get; init; }
+
     public void Release()
     {
         if (Buffer.Length > 0)
@@ -98,22 +101,19 @@ public sealed partial class NdjsonReader
         {
             var input = OpenMaybeGzip(stream);
             RawFile? file = null;
-            if (ReferenceEquals(input, stream) && stream is FileStream { CanSeek: true } fs && fs.Position == 0)
+            var plainFile = ReferenceEquals(input, stream) && stream is FileStream { CanSeek: true } fs && fs.Position == 0;
+            if (plainFile)
             {
-                file = new RawFile(path);
-                lock (_rawFiles)
-                {
-                    _rawFiles.Add(file);
-                }
+                file = TryHoldRawFile(path);
             }
-            foreach (var batch in ReadBatches(input, path, file))
+            foreach (var batch in ReadBatches(input, path, file, plainFile))
             {
                 yield return batch;
             }
         }
     }
 
-    private IEnumerable<LineBatch> ReadBatches(Stream input, string source, RawFile? file = null)
+    private IEnumerable<LineBatch> ReadBatches(Stream input, string source, RawFile? file = null, bool plainFile = false)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BatchBytes);
         var filled = 0;
@@ -129,7 +129,7 @@ public sealed partial class NdjsonReader
             {
                 var read = Fill(input, ref buffer, filled, out var failure);
                 totalRead += read;
-                var batch = new LineBatch { Buffer = buffer, Source = source, Origin = file is null ? null : new RawOrigin(file, bufferOffset), InputBytesRead = totalRead };
+                var batch = new LineBatch { Buffer = buffer, Source = source, Origin = file is null ? null : new RawOrigin(file, bufferOffset), InputBytesRead = totalRead, FromPlainFile = plainFile };
                 batch.ReaderErrors.AddRange(pendingErrors);
                 pendingErrors.Clear();
                 if (failure is not null)
@@ -268,6 +268,31 @@ public sealed partial class NdjsonReader
 
     private readonly List<RawFile> _rawFiles = [];
 
+    /// <summary>Inputs held open at once for reading lines again; events of further inputs keep copies of their lines.</summary>
+    internal const int MaxRawFiles = 64;
+
+    /// <summary>A handle on <paramref name="path"/> that kept events can read their lines through, or null (they keep copies).</summary>
+    private RawFile? TryHoldRawFile(string path)
+    {
+        lock (_rawFiles)
+        {
+            if (_rawFiles.Count >= MaxRawFiles)
+            {
+                return null;
+            }
+            try
+            {
+                var file = new RawFile(path);
+                _rawFiles.Add(file);
+                return file;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>
     /// Closes the files that events read in blocks point into (see <see cref="RawOrigin"/>); such events still read their
     /// bytes afterwards, opening the file for each read.
@@ -283,6 +308,9 @@ public sealed partial class NdjsonReader
             _rawFiles.Clear();
         }
     }
+
+    /// <summary>Lines longer than this are reported and skipped.</summary>
+    internal int MaxLineBytes => _options.MaxLineBytes;
 
     /// <summary>The default index events of this reader carry.</summary>
     internal string? DefaultIndex => _options.DefaultIndex;

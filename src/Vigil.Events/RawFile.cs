@@ -15,7 +15,17 @@ internal sealed class RawFile : IDisposable
     private SafeFileHandle? _handle;
     private bool _closed;
 
-    public RawFile(string path) => Path = path;
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading lines again later: through this handle, opened when the input is opened, so
+    /// that a file renamed or deleted after it was read (log rotation) still gives its lines.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be opened.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file cannot be opened.</exception>
+    public RawFile(string path)
+    {
+        Path = path;
+        _handle = Open();
+    }
 
     public string Path { get; }
 
@@ -26,11 +36,7 @@ internal sealed class RawFile : IDisposable
         SafeFileHandle? shared;
         lock (_lock)
         {
-            if (!_closed)
-            {
-                _handle ??= Open();
-            }
-            shared = _handle;
+            shared = _closed ? null : _handle;
         }
         var handle = shared ?? Open();
         try

@@ -57,6 +57,57 @@ public sealed partial class ScanCommandTests
         Assert.Contains("sometimes", bad.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("symbolic")]
+    [InlineData("hard")]
+    public void Scan_OutThroughALinkToAnInput_IsRefused_AndTheInputKept(string link)
+    {
+        var dir = CliRunner.TempDir();
+        var input = Path.Combine(dir, "events.ndjson");
+        File.Copy(Sample, input);
+        var alias = Path.Combine(dir, "alias.ndjson");
+        if (link == "symbolic")
+        {
+            File.CreateSymbolicLink(alias, input);
+        }
+        else
+        {
+            using var ln = System.Diagnostics.Process.Start("ln", [input, alias])!;
+            ln.WaitForExit();
+            Assert.Equal(0, ln.ExitCode);
+        }
+        var r = CliRunner.Run("scan", "--no-store", "--format", "ndjson", "--out", alias, input);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("is also an input", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(Sample), File.ReadAllBytes(input));
+    }
+
+    [Fact]
+    public void Scan_TempDir_MustExist_AndIsUsed()
+    {
+        var dir = CliRunner.TempDir();
+        var missing = CliRunner.Run("scan", "--no-store", "--temp-dir", Path.Combine(dir, "nope"), Sample);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--temp-dir", missing.Stderr, StringComparison.Ordinal);
+        var ok = CliRunner.Run("scan", "--no-store", "--temp-dir", dir, "--format", "ndjson", "--out", Path.Combine(dir, "a.ndjson"), Sample);
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Equal(ExpectedSampleAlerts().Length, ReadAlerts(Path.Combine(dir, "a.ndjson")).Count);
+    }
+
+    [Fact]
+    public void Scan_ProgressOfALinkedInput_UsesTheFilesSize_AndUnreadableInputsGetNoProgressLine()
+    {
+        var dir = CliRunner.TempDir();
+        var link = Path.Combine(dir, "container.log");
+        File.CreateSymbolicLink(link, Sample);
+        var missing = Path.Combine(dir, "missing.ndjson");
+        var r = CliRunner.Run("scan", "--no-store", "--progress", "lines", "--format", "ndjson", "--out", Path.Combine(dir, "a.ndjson"), link, missing);
+        var size = new FileInfo(Sample).Length / 1e6;
+        Assert.Contains(string.Format(System.Globalization.CultureInfo.InvariantCulture, "scanned {0}: {1:F1} / {1:F1} MB (100 %)", link, size), r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("scanned " + missing, r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("cannot open input", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Scan_MalformedLineWithoutRuleLiterals_IsCountedAsUnparsed_AndStrictReportsIt()
     {

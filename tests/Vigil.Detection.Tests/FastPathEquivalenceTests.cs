@@ -147,6 +147,32 @@ public sealed class FastPathEquivalenceTests : IDisposable
     }
 
     [Fact]
+    public void OverlongLineWithoutRuleLiterals_IsReportedByTheFastPathToo()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vigil-overlong-{Guid.NewGuid():N}.ndjson");
+        // Longer than the 16 MiB line limit, and no literal of the built-in rule in it.
+        File.WriteAllText(path, "{\"x\":\"" + new string('q', (16 << 20) + 10) + "\"}\n" + File.ReadAllLines(DetectionTestKit.SamplePath)[0] + "\n");
+        try
+        {
+            List<string> Errors(ScanOptimizations optimizations)
+            {
+                var errors = new List<string>();
+                var summary = new ScanJob(BuiltInRules.Load().Rules.Select(r => r.Rule)).Run([path], new DetectionTestKit.ListSink(), e => errors.Add(e.Render()), new ScanOptions { Optimizations = optimizations });
+                Assert.Equal(1, summary.BadLines);
+                Assert.Equal(1, summary.EventsRead);
+                return errors;
+            }
+            var plain = Errors(ScanOptimizations.None);
+            Assert.Contains("line is longer than", Assert.Single(plain), StringComparison.Ordinal);
+            Assert.Equal(plain, Errors(new ScanOptimizations()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void ParallelScan_SinkFailure_StopsTheScanAndSurfacesTheError()
     {
         var job = new ScanJob(BuiltInRules.Load().Rules.Select(r => r.Rule));

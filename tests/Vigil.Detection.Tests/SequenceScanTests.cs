@@ -183,6 +183,146 @@ public sealed class SequenceScanTests
     }
 
     [Theory]
+    [InlineData("rotated")]
+    [InlineData("deleted")]
+    public void Scan_InputRotatedOrDeletedAfterItWasRead_StillGivesItsSequences(string change)
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-rotate-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "events.ndjson");
+            File.WriteAllText(path, File.ReadAllText(Sample));
+            var rules = RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule).ToList();
+            var expected = new ListSink();
+            new ScanJob(rules, new DetectionOptions { Time = new FixedTime() }).Run([path], expected, e => throw new InvalidOperationException(e.Render()), new ScanOptions());
+            Assert.NotEmpty(expected.Alerts);
+
+            // A second input whose bad line is reported after the first input was read: rotate or delete the first then.
+            var second = Path.Combine(dir, "later.ndjson");
+            File.WriteAllText(second, "not json\n");
+            var rotated = false;
+            void Change(InputError _)
+            {
+                if (change == "rotated")
+                {
+                    File.Move(path, path + ".1");
+                    File.WriteAllText(path, "{}\n");
+                }
+                else
+                {
+                    File.Delete(path);
+                }
+                rotated = true;
+            }
+            var sink = new ListSink();
+            new ScanJob(rules, new DetectionOptions { Time = new FixedTime() }).Run([path, second], sink, Change, new ScanOptions());
+            Assert.True(rotated);
+            Assert.Equal(expected.Alerts.Select(a => a.Id), sink.Alerts.Select(a => a.Id));
+            static string Document(Alert a)
+            {
+                var doc = (JsonObject)a.Document.DeepClone();
+                doc.Remove("kibana.alert.rule.execution.uuid");
+                return doc.ToJsonString();
+            }
+            Assert.Equal(expected.Alerts.Select(Document), sink.Alerts.Select(Document));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Scan_InOrder_LeavesNoScratchFileBehind_AndWorksWithoutATemporaryDirectory()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-scratch-").FullName;
+        try
+        {
+            var sorted = Path.Combine(dir, "sorted.ndjson");
+            File.WriteAllLines(sorted, [.. File.ReadAllLines(Sample)
+                .OrderBy(l => DateTimeOffset.Parse(JsonNode.Parse(l)!["@timestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture))]);
+            var bad = Path.Combine(dir, "bad.ndjson");
+            File.WriteAllText(bad, "not json\n");
+            var scratch = Directory.CreateDirectory(Path.Combine(dir, "scratch")).FullName;
+            string[]? during = null;
+            List<Alert> Run(string temp, Action<InputError> onError)
+            {
+                var sink = new ListSink();
+                var job = new ScanJob(RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule), new DetectionOptions { Time = new FixedTime() });
+                var summary = job.Run([sorted, bad], sink, onError, new ScanOptions { TempDirectory = temp });
+                Assert.Equal(0, summary.SpilledEvents);
+                Assert.True(summary.Sequences > 0);
+                return sink.Alerts;
+            }
+            // The second input's bad line is reported while the first input's references are kept: the scratch file exists, unnamed.
+            var withScratch = Run(scratch, _ => during = Directory.GetFiles(scratch));
+            Assert.NotNull(during);
+            Assert.Empty(during);
+            Assert.Empty(Directory.GetFiles(scratch));
+            var without = Run(Path.Combine(dir, "missing"), _ => { });
+            Assert.Equal(withScratch.Select(a => a.Id), without.Select(a => a.Id));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Scan_SpillingToAMissingTemporaryDirectory_FailsNamingIt()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"vigil-missing-{Guid.NewGuid():N}");
+        var shuffled = Path.Combine(Path.GetTempPath(), $"vigil-shuffled-{Guid.NewGuid():N}.ndjson");
+        File.WriteAllLines(shuffled, File.ReadAllLines(Sample).Reverse());
+        try
+        {
+            var error = Assert.Throws<IOException>(() => Scan(shuffled, new ScanOptions { TempDirectory = missing, MaxEventsInMemory = 4 }));
+            Assert.Contains($"cannot spill events for ordering to {missing}", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(shuffled);
+        }
+    }
+
+    [Fact]
+    public void Scan_ManyInputs_HoldsABoundedNumberOfThemOpen_AndFindsEverySequence()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-many-").FullName;
+        try
+        {
+            var lines = File.ReadAllLines(Sample);
+            var inputs = new List<string>();
+            for (var i = 0; i < NdjsonReader.MaxRawFiles + 36; i++)
+            {
+                var path = Path.Combine(dir, $"f{i:D3}.ndjson");
+                // Each input its own events and processes, so that every input's sequences are its own.
+                File.WriteAllLines(path, lines.Select(l => l.Replace("\"ev-", $"\"ev-{i}-", StringComparison.Ordinal).Replace("\"entity_id\":\"", $"\"entity_id\":\"{i}-", StringComparison.Ordinal)));
+                inputs.Add(path);
+            }
+            var last = Path.Combine(dir, "last.ndjson");
+            File.WriteAllText(last, "not json\n");
+            inputs.Add(last);
+            var open = -1;
+            // When the last input's bad line is reported, every other input has been read: count the files still open.
+            void Count(InputError _) => open = Directory.GetFiles("/proc/self/fd").Count(fd =>
+                new FileInfo(fd).LinkTarget is { } target && target.StartsWith(dir, StringComparison.Ordinal));
+            var rules = RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule);
+            var summary = new ScanJob(rules).Run(inputs, new ListSink(), Count, new ScanOptions());
+            Assert.InRange(open, 1, NdjsonReader.MaxRawFiles + 1);
+            // Inputs past the ones held open keep copies of their lines: the plain evaluator agrees on everything.
+            var plain = new ScanJob(RuleLoader.LoadString(RuleToml, "fork_then_pm.toml").Rules.Select(r => r.Rule)).Run(inputs, new ListSink(), _ => { }, new ScanOptions { Optimizations = ScanOptimizations.None });
+            Assert.Equal(plain, summary);
+            var (single, _) = Scan(Sample);
+            Assert.True(summary.Sequences > single.Sequences * NdjsonReader.MaxRawFiles, $"{summary.Sequences} sequences");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Scan_InOrderSequences_SortedInputIsNotSpilled_OutOfOrderInputStartsAgain_SameAlertsEitherWay(bool sorted)

@@ -35,6 +35,10 @@ internal static class ScanCommand
             DefaultValueFactory = _ => "auto",
         };
         progress.AcceptOnlyFromAmong("auto", "lines", "off");
+        var tempDir = new Option<string?>("--temp-dir")
+        {
+            Description = "Directory for scratch files (events sorted for sequence rules, line references). Default: $TMPDIR or /tmp.",
+        };
         var inputs = new Argument<string[]>("INPUT")
         {
             Description = "NDJSON event files (.gz accepted); '-' reads standard input.",
@@ -44,7 +48,7 @@ internal static class ScanCommand
         var replay = new ReplaySettings();
         var command = new Command("scan", "Run detection rules over NDJSON process events and print alerts.")
         {
-            rules, index, format, output, inputs, exceptions, strict, progress,
+            rules, index, format, output, inputs, exceptions, strict, progress, tempDir,
         };
         foreach (var option in replay.All)
         {
@@ -69,6 +73,11 @@ internal static class ScanCommand
             if (parse.GetValue(index) is { } indexName && string.IsNullOrWhiteSpace(indexName))
             {
                 stderr.WriteLine("vigil: --index needs an index name (e.g. logs-cloud_defend.process-default)");
+                return Program.Usage;
+            }
+            if (parse.GetValue(tempDir) is { } scratch && !Directory.Exists(scratch))
+            {
+                stderr.WriteLine($"vigil: --temp-dir '{scratch}' is not a directory");
                 return Program.Usage;
             }
             if (!replay.TryGet(parse, parse.GetValue(index), stderr, DateTimeOffset.UtcNow, out var replayOptions))
@@ -96,6 +105,7 @@ internal static class ScanCommand
             var inputErrors = 0;
             ScanSummary summary;
             string? replayLine = null;
+            var scanStarted = false;
             if (!storeOptions.TryOpen(parse, stderr, out var store))
             {
                 return Program.Errors;
@@ -103,7 +113,8 @@ internal static class ScanCommand
             try
             {
                 var output = OpenSinkOrRelease(fmt, outPath, stdout, store);
-                using var sink = store is null ? output : new TeeAlertSink(output, store);
+                scanStarted = true;
+                using var sink = new OutputGuard(store is null ? output : new TeeAlertSink(output, store));
                 var printer = replayOptions is null ? ScanProgressPrinter.For(parse.GetValue(progress)!, stderr, alertsToTerminal: outPath is null && !Console.IsOutputRedirected) : null;
                 void OnInputError(InputError e)
                 {
@@ -123,7 +134,12 @@ internal static class ScanCommand
                 }
                 else
                 {
-                    var scanOptions = new ScanOptions { DefaultIndex = parse.GetValue(index), Progress = printer is null ? null : printer.Report };
+                    var scanOptions = new ScanOptions
+                    {
+                        DefaultIndex = parse.GetValue(index),
+                        Progress = printer is null ? null : printer.Report,
+                        TempDirectory = parse.GetValue(tempDir),
+                    };
                     if (parse.GetValue(strict))
                     {
                         scanOptions = scanOptions with { Optimizations = scanOptions.Optimizations with { LiteralPrefilter = false } };
@@ -142,9 +158,13 @@ internal static class ScanCommand
                     stdout.WriteLine("No alerts.");
                 }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is AlertOutputException or IOException or UnauthorizedAccessException)
             {
-                stderr.WriteLine($"vigil: cannot write alerts{(outPath is null ? string.Empty : " to " + outPath)}: {ex.Message}");
+                // Opening the output fails before the guard exists; anything else not from the output comes from the inputs.
+                var writing = ex is AlertOutputException || (outPath is not null && ex is IOException or UnauthorizedAccessException && !scanStarted);
+                stderr.WriteLine(writing
+                    ? $"vigil: cannot write alerts{(outPath is null ? string.Empty : " to " + outPath)}: {ex.Message}"
+                    : $"vigil: the scan stopped: {ex.Message}");
                 return Program.Errors;
             }
             catch (ArgumentException ex) when (replayOptions is not null)
@@ -168,8 +188,9 @@ internal static class ScanCommand
     {
         try
         {
+            // The same file by another name (a symbolic or hard link) counts too: opening the output would empty the input.
             return string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal)
-                || (File.Exists(a) && File.Exists(b) && new FileInfo(a).LinkTarget == new FileInfo(b).FullName);
+                || FileIdentity.SameFile(a, b);
         }
         catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
         {

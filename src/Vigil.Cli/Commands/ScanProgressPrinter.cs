@@ -26,12 +26,30 @@ internal sealed class ScanProgressPrinter(TextWriter stderr, bool inPlace)
         var text = Describe(p);
         if (inPlace)
         {
+            // A line longer than the terminal would wrap, and the next rewrite would leave the wrapped part behind.
+            var width = TerminalWidth();
+            if (text.Length >= width)
+            {
+                text = text[..Math.Max(0, width - 2)] + "…";
+            }
             stderr.Write("\r" + text + "\u001b[K");
             _shown = true;
         }
         else
         {
             stderr.WriteLine(text);
+        }
+    }
+
+    private static int TerminalWidth()
+    {
+        try
+        {
+            return Console.WindowWidth > 10 ? Console.WindowWidth : 80;
+        }
+        catch (Exception ex) when (ex is IOException or PlatformNotSupportedException)
+        {
+            return 80;
         }
     }
 

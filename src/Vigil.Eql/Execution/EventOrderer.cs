@@ -216,9 +216,15 @@ public sealed class EventOrderer<T> where T : IEqlEvent
         keys.Clear();
         items.Clear();
         Array.Sort(k, v);
-        var dir = _options.TempDirectory ?? Path.GetTempPath();
-        var path = Path.Combine(dir, $"vigil-sort-{Environment.ProcessId}-{Guid.NewGuid():N}.run");
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        FileStream stream;
+        try
+        {
+            stream = TemporaryFile.Create(_options.TempDirectory, "vigil-sort", ".run");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot spill events for ordering to {_options.TempDirectory ?? Path.GetTempPath()}: {ex.Message}", ex);
+        }
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             for (var i = 0; i < k.Length; i++)

@@ -116,6 +116,10 @@ internal static class ScanCommand
                 scanStarted = true;
                 using var sink = new OutputGuard(store is null ? output : new TeeAlertSink(output, store));
                 var printer = replayOptions is null ? ScanProgressPrinter.For(parse.GetValue(progress)!, stderr, alertsToTerminal: outPath is null && !Console.IsOutputRedirected) : null;
+                if (replayOptions is not null && parse.GetValue(progress) == "lines")
+                {
+                    stderr.WriteLine("vigil: note: --progress is not shown with --replay (the replay reports its windows at the end)");
+                }
                 void OnInputError(InputError e)
                 {
                     inputErrors++;

@@ -35,6 +35,53 @@ internal static class LoadStages
                 note += (r.Rule.Note?.Length ?? 0) + (r.Rule.Setup?.Length ?? 0) + r.Rule.Description.Length;
                 query += r.Rule.Query?.Length ?? 0;
             }
+            var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+            var strings = new Dictionary<string, int>(StringComparer.Ordinal);
+            long stringBytes = 0, keyStrings = 0, containers = 0;
+            void Walk(object? v)
+            {
+                switch (v)
+                {
+                    case string str:
+                        if (seen.Add(str))
+                        {
+                            stringBytes += 22 + 2 * str.Length;
+                            strings[str] = strings.GetValueOrDefault(str) + 1;
+                        }
+                        break;
+                    case IReadOnlyDictionary<string, object?> d:
+                        if (seen.Add(d))
+                        {
+                            containers++;
+                            foreach (var (k, x) in d)
+                            {
+                                if (seen.Add(k))
+                                {
+                                    keyStrings++;
+                                    stringBytes += 22 + 2 * k.Length;
+                                    strings[k] = strings.GetValueOrDefault(k) + 1;
+                                }
+                                Walk(x);
+                            }
+                        }
+                        break;
+                    case IEnumerable<object?> list:
+                        containers++;
+                        foreach (var x in list)
+                        {
+                            Walk(x);
+                        }
+                        break;
+                }
+            }
+            foreach (var r in noCompile.Rules)
+            {
+                Walk(r.Rule.Raw);
+            }
+            var duplicateBytes = strings.Where(kv => kv.Value > 1).Sum(kv => (long)(kv.Value - 1) * (22 + 2 * kv.Key.Length));
+            var shortDuplicateBytes = strings.Where(kv => kv.Value > 1 && kv.Key.Length <= 100).Sum(kv => (long)(kv.Value - 1) * (22 + 2 * kv.Key.Length));
+            Console.WriteLine($"raw: {containers} containers, {seen.Count} distinct objects, string instances {stringBytes / 1048576.0:F1} MiB ({keyStrings} key instances), " +
+                $"repeated copies {duplicateBytes / 1048576.0:F1} MiB (of strings up to 100 chars {shortDuplicateBytes / 1048576.0:F1} MiB), distinct texts {strings.Count}");
             Console.WriteLine($"heap: rules without queries {a:F1} MiB, rules with compiled queries {b:F1} MiB, engine {c:F1} MiB; note+setup+description {note * 2 / 1048576.0:F1} MiB, query text {query * 2 / 1048576.0:F1} MiB");
             GC.KeepAlive(noCompile);
             GC.KeepAlive(compiled);
@@ -88,6 +135,7 @@ internal static class LoadStages
         // Hand the previous run's memory back first, so that each run's peak is its own.
         ScanJob.ReleaseLoadMemory();
         ScanBenchmark.ResetPeakRss();
+        var before = Environment.WorkingSet;
         var jit = System.Runtime.JitInfo.GetCompilationTime();
         var jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -101,7 +149,7 @@ internal static class LoadStages
         var peak = ScanBenchmark.PeakRss();
         Console.WriteLine($"load {loaded.Rules.Length} rule files: {loadSeconds:F2} s; compile {engine.Rules.Count + engine.SequenceRules.Count} EQL rules: {compileSeconds:F2} s" +
             $" (cpu {cpuSeconds:F2} s, of it JIT {(System.Runtime.JitInfo.GetCompilationTime() - jit).TotalSeconds:F2} s for {System.Runtime.JitInfo.GetCompiledMethodCount() - jitted} methods;" +
-            $" peak RSS {peak / 1048576.0:F0} MiB, heap after {GC.GetTotalMemory(true) / 1048576.0:F0} MiB)");
+            $" peak RSS {peak / 1048576.0:F0} MiB from {before / 1048576.0:F0} MiB before, heap after {GC.GetTotalMemory(true) / 1048576.0:F0} MiB)");
         GC.KeepAlive(loaded);
         GC.KeepAlive(engine);
     }

@@ -384,6 +384,17 @@ public sealed class RuleModelTests
     }
 
     [Fact]
+    public void Raw_SharesItsTablesWithRuleTableAndMetadata()
+    {
+        var rule = LoadOne(RuleText.Append("[transform]", "[[transform.osquery]]", "label = \"l\"", "query = \"SELECT 1\""));
+
+        // One copy of each table, however many views of it the model offers.
+        Assert.Same(rule.Raw["rule"], rule.RuleTable);
+        Assert.Same(rule.Raw["metadata"], rule.Metadata.Raw);
+        Assert.Same(rule.Raw["transform"], rule.Transform!.Raw);
+    }
+
+    [Fact]
     public void RuleEnumNames_RoundTrip()
     {
         foreach (var type in Enum.GetValues<RuleType>())

@@ -26,8 +26,24 @@ internal abstract class TNode(TextPos position, int width)
     /// <summary>A word for error messages ("a string", "an integer").</summary>
     public abstract string Describe();
 
-    /// <summary>The value in the public raw shape (see <see cref="RuleValues"/>).</summary>
-    public abstract object? ToPublic();
+    private object? _public;
+    private bool _madePublic;
+
+    /// <summary>
+    /// The value in the public raw shape (see <see cref="RuleValues"/>), made once: the rule's <c>Raw</c>, <c>RuleTable</c>,
+    /// the metadata's <c>Raw</c> and the extensions then share one copy of every table instead of holding one each.
+    /// </summary>
+    public object? ToPublic()
+    {
+        if (!_madePublic)
+        {
+            _public = MakePublic();
+            _madePublic = true;
+        }
+        return _public;
+    }
+
+    protected abstract object? MakePublic();
 }
 
 internal sealed class TScalar(TextPos position, int width, object value) : TNode(position, width)
@@ -46,7 +62,7 @@ internal sealed class TScalar(TextPos position, int width, object value) : TNode
         _ => "a date-time",
     };
 
-    public override object? ToPublic() => Value switch
+    protected override object? MakePublic() => Value switch
     {
         Tomlyn.TomlDateTime date => date.ToString(),
         _ => Value,
@@ -62,7 +78,7 @@ internal sealed class TArray(TextPos position, int width) : TNode(position, widt
 
     public override string Describe() => IsTableArray ? "an array of tables" : "an array";
 
-    public override object? ToPublic() => Items.Select(i => i.ToPublic()).ToImmutableArray();
+    protected override object? MakePublic() => Items.Select(i => i.ToPublic()).ToImmutableArray();
 }
 
 internal sealed class TTable(TextPos position, int width, string displayName) : TNode(position, width)
@@ -85,7 +101,7 @@ internal sealed class TTable(TextPos position, int width, string displayName) : 
 
     public override string Describe() => "a table";
 
-    public override object? ToPublic()
+    protected override object? MakePublic()
     {
         var table = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (key, entry) in Entries)

@@ -99,10 +99,11 @@ public static class RuleLoader
     {
         // Files are independent until the duplicate-id check, so parse and validate them in parallel;
         // AsOrdered keeps diagnostics in file order whatever the thread timing.
+        var strings = new StringPool();
         var outcomes = inputs
             .AsParallel()
             .AsOrdered()
-            .Select(input => LoadOne(input, options))
+            .Select(input => LoadOne(input, options, strings))
             .ToList();
         if (options.CompileEql && options.EqlFields is not null)
         {
@@ -139,7 +140,7 @@ public static class RuleLoader
         return new RuleLoadResult([.. rules], [.. diagnostics], inputs.Count, invalid);
     }
 
-    private static Outcome LoadOne(Input input, RuleLoaderOptions options)
+    private static Outcome LoadOne(Input input, RuleLoaderOptions options, StringPool strings)
     {
         string text;
         try
@@ -160,7 +161,7 @@ public static class RuleLoader
                 ReportToml(document, sink);
                 return new Outcome(null, sink.Items);
             }
-            root = TomlTreeBuilder.Build(document, text);
+            root = TomlTreeBuilder.Build(document, text, strings);
         }
         catch (Exception ex) when (ex is TomlException or InvalidOperationException)
         {

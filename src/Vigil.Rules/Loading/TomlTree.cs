@@ -113,14 +113,29 @@ internal sealed class TTable(TextPos position, int width, string displayName) : 
 }
 
 /// <summary>Builds a <see cref="TTable"/> from a Tomlyn <see cref="DocumentSyntax"/> that passed Tomlyn's validation.</summary>
-internal static class TomlTreeBuilder
+internal sealed class TomlTreeBuilder
 {
-    public static TTable Build(DocumentSyntax document, string text)
+    private readonly string _text;
+    private readonly StringPool? _strings;
+
+    private TomlTreeBuilder(string text, StringPool? strings)
+    {
+        _text = text;
+        _strings = strings;
+    }
+
+    /// <summary>Builds the tree; keys and strings come from <paramref name="strings"/> when given (see <see cref="StringPool"/>).</summary>
+    public static TTable Build(DocumentSyntax document, string text, StringPool? strings = null) =>
+        new TomlTreeBuilder(text, strings).Build(document);
+
+    private string Pooled(string s) => _strings is null ? s : _strings.Get(s);
+
+    private TTable Build(DocumentSyntax document)
     {
         var root = new TTable(TextPos.Start, 1, string.Empty);
         foreach (var keyValue in document.KeyValues)
         {
-            Assign(root, keyValue, text);
+            Assign(root, keyValue);
         }
         foreach (var tableSyntax in document.Tables)
         {
@@ -151,7 +166,7 @@ internal static class TomlTreeBuilder
             }
             foreach (var keyValue in tableSyntax.Items)
             {
-                Assign(target, keyValue, text);
+                Assign(target, keyValue);
             }
         }
         return root;
@@ -195,7 +210,7 @@ internal static class TomlTreeBuilder
         return current;
     }
 
-    private static void Assign(TTable table, KeyValueSyntax keyValue, string text)
+    private void Assign(TTable table, KeyValueSyntax keyValue)
     {
         if (keyValue.Key is null || keyValue.Value is null)
         {
@@ -204,10 +219,10 @@ internal static class TomlTreeBuilder
         var parts = KeyParts(keyValue.Key);
         var keyPos = TextPos.From(keyValue.Key.Span.Start);
         var target = Navigate(table, parts.AsSpan(0, parts.Length - 1), keyPos);
-        target.Entries[parts[^1]] = (keyPos, Convert(keyValue.Value, Join(target, parts[^1]), text));
+        target.Entries[parts[^1]] = (keyPos, Convert(keyValue.Value, Join(target, parts[^1])));
     }
 
-    private static string[] KeyParts(KeySyntax key)
+    private string[] KeyParts(KeySyntax key)
     {
         var parts = new List<string> { KeyText(key.Key) };
         foreach (var dotted in key.DotKeys)
@@ -217,24 +232,24 @@ internal static class TomlTreeBuilder
         return [.. parts];
     }
 
-    private static string KeyText(BareKeyOrStringValueSyntax? key) => key switch
+    private string KeyText(BareKeyOrStringValueSyntax? key) => Pooled(key switch
     {
         BareKeySyntax bare => bare.Key?.Text ?? string.Empty,
         StringValueSyntax quoted => quoted.Value ?? string.Empty,
         _ => string.Empty,
-    };
+    });
 
-    private static TNode Convert(ValueSyntax value, string name, string text)
+    private TNode Convert(ValueSyntax value, string name)
     {
         var position = TextPos.From(value.Span.Start);
-        var width = FirstLineWidth(value, text);
+        var width = FirstLineWidth(value, _text);
         switch (value)
         {
             case StringValueSyntax s:
                 var kind = s.Token?.TokenKind ?? TokenKind.String;
-                return new TScalar(position, width, s.Value ?? string.Empty)
+                return new TScalar(position, width, Pooled(s.Value ?? string.Empty))
                 {
-                    ContentStart = ContentStart(value.Span.Start, kind, text),
+                    ContentStart = ContentStart(value.Span.Start, kind, _text),
                 };
             case IntegerValueSyntax i:
                 return new TScalar(position, width, i.Value);
@@ -250,7 +265,7 @@ internal static class TomlTreeBuilder
                 {
                     if (item.Value is { } itemValue)
                     {
-                        result.Items.Add(Convert(itemValue, name, text));
+                        result.Items.Add(Convert(itemValue, name));
                     }
                 }
                 return result;
@@ -260,7 +275,7 @@ internal static class TomlTreeBuilder
                 {
                     if (item.KeyValue is { } keyValue)
                     {
-                        Assign(table, keyValue, text);
+                        Assign(table, keyValue);
                     }
                 }
                 return table;

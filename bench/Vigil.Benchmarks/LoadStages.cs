@@ -83,6 +83,23 @@ internal static class LoadStages
             Console.WriteLine($"raw: {containers} containers, {seen.Count} distinct objects, string instances {stringBytes / 1048576.0:F1} MiB ({keyStrings} key instances), " +
                 $"repeated copies {duplicateBytes / 1048576.0:F1} MiB (of strings up to 100 chars {shortDuplicateBytes / 1048576.0:F1} MiB), distinct texts {strings.Count}");
             Console.WriteLine($"heap: rules without queries {a:F1} MiB, rules with compiled queries {b:F1} MiB, engine {c:F1} MiB; note+setup+description {note * 2 / 1048576.0:F1} MiB, query text {query * 2 / 1048576.0:F1} MiB");
+            if (Environment.GetEnvironmentVariable("TOP") == "1")
+            {
+                var table = new Vigil.Eql.FieldTable();
+                var costs = new List<(long Bytes, double Ms, string Name, string Query)>();
+                foreach (var r in compiled.Rules.Where(r => r.IsExecutable))
+                {
+                    var allocated = GC.GetAllocatedBytesForCurrentThread();
+                    var t = Stopwatch.StartNew();
+                    r.Rule.CompileQuery(table);
+                    costs.Add((GC.GetAllocatedBytesForCurrentThread() - allocated, t.Elapsed.TotalMilliseconds, r.Rule.Name, r.Rule.Query!));
+                }
+                Console.WriteLine($"compile allocations: {costs.Sum(x => x.Bytes) / 1048576.0:F1} MiB, {costs.Sum(x => x.Ms):F0} ms; regex rules {costs.Count(x => x.Query.Contains("regex", StringComparison.OrdinalIgnoreCase))} with {costs.Where(x => x.Query.Contains("regex", StringComparison.OrdinalIgnoreCase)).Sum(x => x.Bytes) / 1048576.0:F1} MiB");
+                foreach (var x in costs.OrderByDescending(x => x.Bytes).Take(8))
+                {
+                    Console.WriteLine($"  {x.Bytes / 1024,6} KiB {x.Ms,6:F1} ms  {x.Name}  [{(x.Query.Contains("regex", StringComparison.OrdinalIgnoreCase) ? "regex" : "")}]");
+                }
+            }
             GC.KeepAlive(noCompile);
             GC.KeepAlive(compiled);
             GC.KeepAlive(eng);

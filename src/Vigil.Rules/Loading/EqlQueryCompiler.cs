@@ -57,7 +57,8 @@ internal static class EqlQueryCompiler
     }
 
     /// <summary>
-    /// Checks and compiles <paramref name="loaded"/>'s query into <paramref name="fields"/> now (see <see cref="Check"/>).
+    /// Compiles <paramref name="loaded"/>'s query into <paramref name="fields"/> now, reusing its check (see <see cref="Check"/>);
+    /// any error is also added to <paramref name="sink"/>.
     /// </summary>
     public static LoadedRule Compile(LoadedRule loaded, DiagnosticSink sink, FieldTable fields)
     {

@@ -114,12 +114,15 @@ internal static class LoadStages
         // Each file goes through every stage before the next, as in the loader, so what a stage leaves behind is garbage
         // as soon as the loader's would be (keeping every syntax tree alive makes the parse look three times slower).
         var stages = new double[7];
+        var bytes = new long[7];
         var watch = new Stopwatch();
         T Time<T>(int stage, Func<T> f)
         {
+            var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             watch.Restart();
             var result = f();
             stages[stage] += watch.Elapsed.TotalSeconds;
+            bytes[stage] += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             return result;
         }
         var eql = new List<DetectionRule>();
@@ -146,6 +149,8 @@ internal static class LoadStages
         var engineTime = watch2.Elapsed.TotalSeconds;
         Console.WriteLine($"one thread, warm: read {stages[0]:F3} s, Tomlyn parse {stages[1]:F3} s (without validation {stages[2]:F3} s), tree {stages[3]:F3} s, " +
             $"model {stages[4]:F3} s, EQL check {stages[5]:F3} s, EQL compile alone {stages[6]:F3} s ({eql.Count} queries), engine {engineTime:F3} s");
+        Console.WriteLine($"allocated, MiB: read {bytes[0] / 1048576.0:F0}, parse {bytes[1] / 1048576.0:F0} (without validation {bytes[2] / 1048576.0:F0}), tree {bytes[3] / 1048576.0:F0}, " +
+            $"model {bytes[4] / 1048576.0:F0}, EQL check {bytes[5] / 1048576.0:F0}, compile alone {bytes[6] / 1048576.0:F0}");
         return 0;
     }
 
@@ -160,6 +165,9 @@ internal static class LoadStages
         var jit = System.Runtime.JitInfo.GetCompilationTime();
         var jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var pause = GC.GetTotalPauseDuration();
+        var collections = GC.CollectionCount(0);
+        var allocated = GC.GetTotalAllocatedBytes();
         var sw = Stopwatch.StartNew();
         var loaded = RuleLoader.Load(paths);
         var loadSeconds = sw.Elapsed.TotalSeconds;
@@ -168,9 +176,10 @@ internal static class LoadStages
         var compileSeconds = sw.Elapsed.TotalSeconds;
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         var peak = ScanBenchmark.PeakRss();
+        var gc = $"GC {GC.CollectionCount(0) - collections} collections, {(GC.GetTotalPauseDuration() - pause).TotalSeconds:F2} s paused, {(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:F0} MiB allocated";
         Console.WriteLine($"load {loaded.Rules.Length} rule files: {loadSeconds:F2} s; compile {engine.Rules.Count + engine.SequenceRules.Count} EQL rules: {compileSeconds:F2} s" +
             $" (cpu {cpuSeconds:F2} s, of it JIT {(System.Runtime.JitInfo.GetCompilationTime() - jit).TotalSeconds:F2} s for {System.Runtime.JitInfo.GetCompiledMethodCount() - jitted} methods;" +
-            $" peak RSS {peak / 1048576.0:F0} MiB from {before / 1048576.0:F0} MiB before, heap after {GC.GetTotalMemory(true) / 1048576.0:F0} MiB)");
+            $" {gc}; peak RSS {peak / 1048576.0:F0} MiB from {before / 1048576.0:F0} MiB before, heap after {GC.GetTotalMemory(true) / 1048576.0:F0} MiB)");
         GC.KeepAlive(loaded);
         GC.KeepAlive(engine);
     }

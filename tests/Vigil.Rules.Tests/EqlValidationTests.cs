@@ -109,6 +109,7 @@ public sealed class EqlValidationTests
 
         var result = RuleLoader.LoadStrings([("1.toml", first), ("2.toml", second)], options);
 
+        Assert.All(result.Rules, r => Assert.True(r.IsCompiled));
         Assert.All(result.Rules, r => Assert.Same(fields, r.Query!.FieldTable));
         Assert.True(fields.TryGet("process.name", out var processName));
         Assert.True(fields.TryGet("user.name", out var userName));

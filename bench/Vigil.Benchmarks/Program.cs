@@ -21,16 +21,7 @@ internal static class Program
         }
         if (args.Length > 1 && args[0] == "load")
         {
-            for (var i = 0; i < 3; i++)
-            {
-                var sw = Stopwatch.StartNew();
-                var loaded = Vigil.Rules.RuleLoader.Load(args.Skip(1).ToArray());
-                var loadSeconds = sw.Elapsed.TotalSeconds;
-                sw.Restart();
-                var engine = new DetectionEngine(loaded.Rules.Where(r => r.IsEql).Select(r => r.Rule));
-                Console.WriteLine($"load {loaded.Rules.Length} rule files: {loadSeconds:F2} s; compile {engine.Rules.Count + engine.SequenceRules.Count} EQL rules: {sw.Elapsed.TotalSeconds:F2} s");
-            }
-            return 0;
+            return LoadStages.Run(args[1..]);
         }
         if (args.Length > 2 && args[0] == "project")
         {

@@ -94,12 +94,8 @@ public sealed class DetectionEngine
         CompiledQuery query;
         try
         {
-            query = Eql.Eql.Compile(rule.Query, new EqlOptions
-            {
-                CategoryField = rule.EffectiveEventCategoryField,
-                TimestampField = rule.EffectiveTimestampField,
-                TiebreakerField = rule.TiebreakerField,
-            }, Fields);
+            // A loaded rule's query was parsed and checked by the loader; only the compilation into the shared table is left.
+            query = rule.CompileQuery(Fields);
         }
         catch (EqlException ex)
         {

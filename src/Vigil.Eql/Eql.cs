@@ -82,6 +82,13 @@ public static class Eql
         var node = Check(query);
         return CompiledQuery.Create(node, options ?? EqlOptions.Default, fields ?? new FieldTable());
     }
+
+    /// <summary>
+    /// Compiles a query that <see cref="Check"/> returned, without parsing and binding it again. The syntax does not depend
+    /// on options or field table, so one check serves any number of compilations.
+    /// </summary>
+    internal static CompiledQuery CompileChecked(QueryNode checkedQuery, EqlOptions options, FieldTable fields) =>
+        CompiledQuery.Create(checkedQuery, options, fields);
 }
 
 /// <summary>A compiled query: its syntax, the fields it reads and the closures that test events.</summary>

@@ -8,7 +8,7 @@ namespace Vigil.Rules;
 /// <param name="Loaded">Rules loaded without error: they passed schema validation and, for EQL rules, their query compiled.</param>
 /// <param name="Invalid">Files that gave no usable rule: unreadable, not TOML, failing the schema, a duplicate <c>rule_id</c>, or an
 /// EQL query that does not compile (those are counted again under <see cref="EqlFailed"/>). Loaded and invalid add up to the files.</param>
-/// <param name="EqlCompiled">Loaded EQL rules whose query compiled.</param>
+/// <param name="EqlCompiled">Loaded EQL rules whose query compiled (or passed the checks and compiles on use).</param>
 /// <param name="EqlFailed">Loaded EQL rules whose query did not compile.</param>
 /// <param name="OtherTypes">Loaded rules of other types (KQL, ES|QL, ML, threshold, new_terms, threat_match): valid, not executable.</param>
 /// <param name="Errors">Error diagnostics.</param>
@@ -28,7 +28,7 @@ public sealed record RuleValidationSummary(int Files, int Loaded, int Invalid, i
             result.FileCount,
             rules.Length - eqlFailed,
             result.InvalidCount + eqlFailed,
-            rules.Count(r => r.IsEql && r.Query is not null),
+            rules.Count(r => r.IsEql && r.IsExecutable),
             eqlFailed,
             rules.Count(r => !r.IsEql),
             result.Diagnostics.Count(d => d.IsError),

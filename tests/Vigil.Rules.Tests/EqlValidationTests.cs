@@ -109,6 +109,7 @@ public sealed class EqlValidationTests
 
         var result = RuleLoader.LoadStrings([("1.toml", first), ("2.toml", second)], options);
 
+        Assert.All(result.Rules, r => Assert.True(r.IsCompiled));
         Assert.All(result.Rules, r => Assert.Same(fields, r.Query!.FieldTable));
         Assert.True(fields.TryGet("process.name", out var processName));
         Assert.True(fields.TryGet("user.name", out var userName));
@@ -131,5 +132,45 @@ public sealed class EqlValidationTests
         Assert.Null(kqlRule.Query);
         Assert.False(kqlRule.IsExecutable);
         Assert.Equal("rules: 2 loaded, 0 invalid; eql: 1 compiled, 0 failed; other types: 1", result.Summary.ToString());
+    }
+
+    [Fact]
+    public void Load_EqlRule_IsCompiledOnlyWhenItsQueryIsRead()
+    {
+        var loaded = Assert.Single(RuleLoader.LoadString(RuleText.Valid).Rules);
+
+        // Loading checks the query; the closures are built only for whoever reads Query (the engine compiles its own).
+        Assert.True(loaded.IsExecutable);
+        Assert.False(loaded.IsCompiled);
+        var query = loaded.Query;
+        Assert.NotNull(query);
+        Assert.True(loaded.IsCompiled);
+        Assert.Same(query, loaded.Query);
+    }
+
+    [Fact]
+    public void CompileQuery_OfALoadedRule_ReusesTheLoadersCheck()
+    {
+        var rule = Assert.Single(RuleLoader.LoadString(RuleText.Valid).Rules).Rule;
+
+        var first = rule.CompileQuery(new Vigil.Eql.FieldTable());
+        var second = rule.CompileQuery(new Vigil.Eql.FieldTable());
+
+        // The same checked syntax compiled twice: the text was parsed once, by the loader.
+        Assert.Same(first.Syntax, second.Syntax);
+        Assert.NotSame(first.FieldTable, second.FieldTable);
+    }
+
+    [Fact]
+    public void CompileQuery_OfACopyWithAnotherQuery_CompilesThatQuery()
+    {
+        var rule = Assert.Single(RuleLoader.LoadString(RuleText.Valid).Rules).Rule;
+
+        var copy = rule with { Query = "file where file.name == \"x\"" };
+
+        var query = copy.CompileQuery();
+        Assert.Equal(copy.Query, query.Text);
+        Assert.Contains(query.Fields, f => f.Path == "file.name");
+        Assert.Throws<Vigil.Eql.EqlException>(() => (rule with { Query = "process where lenght(process.name) > 3" }).CompileQuery());
     }
 }

@@ -384,6 +384,32 @@ public sealed class RuleModelTests
     }
 
     [Fact]
+    public void Raw_SharesItsTablesWithRuleTableAndMetadata()
+    {
+        var rule = LoadOne(RuleText.Append("[transform]", "[[transform.osquery]]", "label = \"l\"", "query = \"SELECT 1\""));
+
+        // One copy of each table, however many views of it the model offers.
+        Assert.Same(rule.Raw["rule"], rule.RuleTable);
+        Assert.Same(rule.Raw["metadata"], rule.Metadata.Raw);
+        Assert.Same(rule.Raw["transform"], rule.Transform!.Raw);
+    }
+
+    [Fact]
+    public void Load_RulesLoadedTogether_ShareTheirRepeatedTexts()
+    {
+        var second = RuleText.With((RuleText.RuleId, "rule_id = \"00000000-0000-4000-8000-000000000002\""));
+
+        var rules = RuleLoader.LoadStrings([("1.toml", RuleText.Valid), ("2.toml", second)]).Rules.Select(r => r.Rule).ToArray();
+
+        // Each file is parsed on its own, yet the texts both repeat are kept once.
+        Assert.Equal(2, rules.Length);
+        Assert.Same(rules[0].Author[0], rules[1].Author[0]);
+        Assert.Same(rules[0].Description, rules[1].Description);
+        Assert.Same(rules[0].RuleTable.Keys.First(), rules[1].RuleTable.Keys.First());
+        Assert.NotSame(rules[0].RuleId, rules[1].RuleId);
+    }
+
+    [Fact]
     public void RuleEnumNames_RoundTrip()
     {
         foreach (var type in Enum.GetValues<RuleType>())

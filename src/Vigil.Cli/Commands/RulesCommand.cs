@@ -45,7 +45,9 @@ internal static class RulesCommand
         var command = new Command("validate", "Load rule files, check them against the schema and compile their queries.") { paths };
         command.SetAction(parse =>
         {
-            var loaded = Vigil.Rules.RuleLoader.Load(parse.GetValue(paths)!);
+            // Loading only checks queries (they are compiled where they run); validation compiles each one as well, so that a
+            // failure of the compiler itself (RULE030) is reported here too.
+            var loaded = Vigil.Rules.RuleLoader.Load(parse.GetValue(paths)!, new Vigil.Rules.RuleLoaderOptions { EqlFields = new Vigil.Eql.FieldTable() });
             foreach (var d in loaded.Diagnostics)
             {
                 stdout.WriteLine(d.Render());

@@ -399,7 +399,7 @@ internal sealed class Compiler
         var value = CompileValue(m.Value);
         if (m.Kind == MatchKind.Regex)
         {
-            var regexes = m.Patterns.Select(p => RegexMatcher.Create(p.Value.AsString, m.CaseInsensitive)).ToArray();
+            var regexes = m.Patterns.Select(p => RegexMatcher.Lazy(p.Value.AsString, m.CaseInsensitive)).ToArray();
             Func<EqlValue, bool> matches = x =>
             {
                 if (x.Kind != EqlValueKind.String)

@@ -77,11 +77,19 @@ internal static class RegexMatcher
     private static string Humanize(string name) =>
         string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    public static bool TryValidate(string pattern, out string? problem)
+    /// <summary>
+    /// A regex built when it is first matched. Building a non-backtracking regex takes milliseconds and, for a long
+    /// alternation, hundreds of kilobytes; a loaded rule set holds many that its inputs never reach (for the public
+    /// corpus, 22 MiB of the engine's 30 MiB). The binder has already built each pattern once to check it.
+    /// </summary>
+    public static LazyRegex Lazy(string pattern, bool caseInsensitive) => new(pattern, caseInsensitive);
+
+    /// <summary>Whether the pattern builds, as matched with or without case (the regex built is dropped).</summary>
+    public static bool TryValidate(string pattern, bool caseInsensitive, out string? problem)
     {
         try
         {
-            _ = Create(pattern, false);
+            _ = Create(pattern, caseInsensitive);
             problem = null;
             return true;
         }
@@ -97,5 +105,26 @@ internal static class RegexMatcher
             problem = ex.Message;
             return false;
         }
+    }
+}
+
+/// <summary>See <see cref="RegexMatcher.Lazy"/>. Safe to share between threads: at worst two threads build it at once and one regex is kept.</summary>
+internal sealed class LazyRegex(string pattern, bool caseInsensitive)
+{
+    private Regex? _regex;
+
+    /// <summary>Whether the regex has been built.</summary>
+    public bool IsBuilt => Volatile.Read(ref _regex) is not null;
+
+    public bool IsMatch(string input)
+    {
+        var regex = Volatile.Read(ref _regex) ?? Build();
+        return regex.IsMatch(input);
+    }
+
+    private Regex Build()
+    {
+        Interlocked.CompareExchange(ref _regex, RegexMatcher.Create(pattern, caseInsensitive), null);
+        return _regex!;
     }
 }

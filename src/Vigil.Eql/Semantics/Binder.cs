@@ -150,7 +150,7 @@ internal sealed class Binder
                     {
                         throw Error(p.Span, "EQL0209", $"a {(m.Kind == MatchKind.Like ? "like" : "regex")} pattern must be a string");
                     }
-                    if (m.Kind == MatchKind.Regex && !RegexMatcher.TryValidate(p.Value.AsString, out var problem))
+                    if (m.Kind == MatchKind.Regex && !RegexMatcher.TryValidate(p.Value.AsString, m.CaseInsensitive, out var problem))
                     {
                         throw Error(p.Span, "EQL0208", $"invalid regular expression: {problem}");
                     }

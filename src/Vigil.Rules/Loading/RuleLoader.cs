@@ -99,18 +99,18 @@ public static class RuleLoader
     {
         // Files are independent until the duplicate-id check, so parse and validate them in parallel;
         // AsOrdered keeps diagnostics in file order whatever the thread timing.
-        var parallelCompile = options.CompileEql && options.EqlFields is null;
+        var strings = new StringPool();
         var outcomes = inputs
             .AsParallel()
             .AsOrdered()
-            .Select(input => LoadOne(input, options, compile: parallelCompile))
+            .Select(input => LoadOne(input, options, strings))
             .ToList();
         if (options.CompileEql && options.EqlFields is not null)
         {
             // A shared field table is filled in file order so slot numbers are the same on every run.
             for (var i = 0; i < outcomes.Count; i++)
             {
-                if (outcomes[i].Rule is { } loaded)
+                if (outcomes[i].Rule is { QueryError: null } loaded)
                 {
                     var sink = new DiagnosticSink(loaded.Rule.Source.Path, null) { RuleId = loaded.Rule.RuleId };
                     var compiled = EqlQueryCompiler.Compile(loaded, sink, options.EqlFields);
@@ -140,7 +140,7 @@ public static class RuleLoader
         return new RuleLoadResult([.. rules], [.. diagnostics], inputs.Count, invalid);
     }
 
-    private static Outcome LoadOne(Input input, RuleLoaderOptions options, bool compile)
+    private static Outcome LoadOne(Input input, RuleLoaderOptions options, StringPool strings)
     {
         string text;
         try
@@ -161,7 +161,7 @@ public static class RuleLoader
                 ReportToml(document, sink);
                 return new Outcome(null, sink.Items);
             }
-            root = TomlTreeBuilder.Build(document, text);
+            root = TomlTreeBuilder.Build(document, text, strings);
         }
         catch (Exception ex) when (ex is TomlException or InvalidOperationException)
         {
@@ -180,10 +180,10 @@ public static class RuleLoader
         }
         var idLocation = RuleIdLocation(root, text);
         var loaded = new LoadedRule(rule, null, null) { RuleIdLocation = idLocation };
-        if (compile)
+        if (options.CompileEql)
         {
             var querySink = new DiagnosticSink(input.Name, text) { RuleId = rule.RuleId };
-            loaded = EqlQueryCompiler.Compile(loaded, querySink, fields: null);
+            loaded = EqlQueryCompiler.Check(loaded, querySink);
             diagnostics = [.. diagnostics, .. querySink.Items];
         }
         return new Outcome(loaded, diagnostics);

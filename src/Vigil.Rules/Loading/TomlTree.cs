@@ -26,8 +26,24 @@ internal abstract class TNode(TextPos position, int width)
     /// <summary>A word for error messages ("a string", "an integer").</summary>
     public abstract string Describe();
 
-    /// <summary>The value in the public raw shape (see <see cref="RuleValues"/>).</summary>
-    public abstract object? ToPublic();
+    private object? _public;
+    private bool _madePublic;
+
+    /// <summary>
+    /// The value in the public raw shape (see <see cref="RuleValues"/>), made once: the rule's <c>Raw</c>, <c>RuleTable</c>,
+    /// the metadata's <c>Raw</c> and the extensions then share one copy of every table instead of holding one each.
+    /// </summary>
+    public object? ToPublic()
+    {
+        if (!_madePublic)
+        {
+            _public = MakePublic();
+            _madePublic = true;
+        }
+        return _public;
+    }
+
+    protected abstract object? MakePublic();
 }
 
 internal sealed class TScalar(TextPos position, int width, object value) : TNode(position, width)
@@ -46,7 +62,7 @@ internal sealed class TScalar(TextPos position, int width, object value) : TNode
         _ => "a date-time",
     };
 
-    public override object? ToPublic() => Value switch
+    protected override object? MakePublic() => Value switch
     {
         Tomlyn.TomlDateTime date => date.ToString(),
         _ => Value,
@@ -62,7 +78,7 @@ internal sealed class TArray(TextPos position, int width) : TNode(position, widt
 
     public override string Describe() => IsTableArray ? "an array of tables" : "an array";
 
-    public override object? ToPublic() => Items.Select(i => i.ToPublic()).ToImmutableArray();
+    protected override object? MakePublic() => Items.Select(i => i.ToPublic()).ToImmutableArray();
 }
 
 internal sealed class TTable(TextPos position, int width, string displayName) : TNode(position, width)
@@ -85,7 +101,7 @@ internal sealed class TTable(TextPos position, int width, string displayName) : 
 
     public override string Describe() => "a table";
 
-    public override object? ToPublic()
+    protected override object? MakePublic()
     {
         var table = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (key, entry) in Entries)
@@ -97,14 +113,29 @@ internal sealed class TTable(TextPos position, int width, string displayName) : 
 }
 
 /// <summary>Builds a <see cref="TTable"/> from a Tomlyn <see cref="DocumentSyntax"/> that passed Tomlyn's validation.</summary>
-internal static class TomlTreeBuilder
+internal sealed class TomlTreeBuilder
 {
-    public static TTable Build(DocumentSyntax document, string text)
+    private readonly string _text;
+    private readonly StringPool? _strings;
+
+    private TomlTreeBuilder(string text, StringPool? strings)
+    {
+        _text = text;
+        _strings = strings;
+    }
+
+    /// <summary>Builds the tree; keys and strings come from <paramref name="strings"/> when given (see <see cref="StringPool"/>).</summary>
+    public static TTable Build(DocumentSyntax document, string text, StringPool? strings = null) =>
+        new TomlTreeBuilder(text, strings).Build(document);
+
+    private string Pooled(string s) => _strings is null ? s : _strings.Get(s);
+
+    private TTable Build(DocumentSyntax document)
     {
         var root = new TTable(TextPos.Start, 1, string.Empty);
         foreach (var keyValue in document.KeyValues)
         {
-            Assign(root, keyValue, text);
+            Assign(root, keyValue);
         }
         foreach (var tableSyntax in document.Tables)
         {
@@ -135,7 +166,7 @@ internal static class TomlTreeBuilder
             }
             foreach (var keyValue in tableSyntax.Items)
             {
-                Assign(target, keyValue, text);
+                Assign(target, keyValue);
             }
         }
         return root;
@@ -179,7 +210,7 @@ internal static class TomlTreeBuilder
         return current;
     }
 
-    private static void Assign(TTable table, KeyValueSyntax keyValue, string text)
+    private void Assign(TTable table, KeyValueSyntax keyValue)
     {
         if (keyValue.Key is null || keyValue.Value is null)
         {
@@ -188,10 +219,10 @@ internal static class TomlTreeBuilder
         var parts = KeyParts(keyValue.Key);
         var keyPos = TextPos.From(keyValue.Key.Span.Start);
         var target = Navigate(table, parts.AsSpan(0, parts.Length - 1), keyPos);
-        target.Entries[parts[^1]] = (keyPos, Convert(keyValue.Value, Join(target, parts[^1]), text));
+        target.Entries[parts[^1]] = (keyPos, Convert(keyValue.Value, Join(target, parts[^1])));
     }
 
-    private static string[] KeyParts(KeySyntax key)
+    private string[] KeyParts(KeySyntax key)
     {
         var parts = new List<string> { KeyText(key.Key) };
         foreach (var dotted in key.DotKeys)
@@ -201,24 +232,24 @@ internal static class TomlTreeBuilder
         return [.. parts];
     }
 
-    private static string KeyText(BareKeyOrStringValueSyntax? key) => key switch
+    private string KeyText(BareKeyOrStringValueSyntax? key) => Pooled(key switch
     {
         BareKeySyntax bare => bare.Key?.Text ?? string.Empty,
         StringValueSyntax quoted => quoted.Value ?? string.Empty,
         _ => string.Empty,
-    };
+    });
 
-    private static TNode Convert(ValueSyntax value, string name, string text)
+    private TNode Convert(ValueSyntax value, string name)
     {
         var position = TextPos.From(value.Span.Start);
-        var width = FirstLineWidth(value, text);
+        var width = FirstLineWidth(value, _text);
         switch (value)
         {
             case StringValueSyntax s:
                 var kind = s.Token?.TokenKind ?? TokenKind.String;
-                return new TScalar(position, width, s.Value ?? string.Empty)
+                return new TScalar(position, width, Pooled(s.Value ?? string.Empty))
                 {
-                    ContentStart = ContentStart(value.Span.Start, kind, text),
+                    ContentStart = ContentStart(value.Span.Start, kind, _text),
                 };
             case IntegerValueSyntax i:
                 return new TScalar(position, width, i.Value);
@@ -234,7 +265,7 @@ internal static class TomlTreeBuilder
                 {
                     if (item.Value is { } itemValue)
                     {
-                        result.Items.Add(Convert(itemValue, name, text));
+                        result.Items.Add(Convert(itemValue, name));
                     }
                 }
                 return result;
@@ -244,7 +275,7 @@ internal static class TomlTreeBuilder
                 {
                     if (item.KeyValue is { } keyValue)
                     {
-                        Assign(table, keyValue, text);
+                        Assign(table, keyValue);
                     }
                 }
                 return table;

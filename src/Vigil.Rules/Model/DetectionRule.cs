@@ -256,6 +256,16 @@ public sealed record DetectionRule
     /// See <see cref="RuleParameters.Build"/> for what is added, flattened and left out.
     /// </summary>
     public IReadOnlyDictionary<string, object?> ToAlertParameters() => RuleParameters.Build(this);
+
+    /// <summary>
+    /// Compiles <see cref="Query"/> as EQL with this rule's category, timestamp and tiebreaker fields, registering the
+    /// fields it reads in <paramref name="fields"/> (a table of its own when null). A rule that <see cref="RuleLoader"/>
+    /// loaded had its query checked then, and that check is reused: the text is not parsed again.
+    /// </summary>
+    /// <param name="fields">The field table to share with other queries, or null.</param>
+    /// <exception cref="InvalidOperationException">The rule has no query.</exception>
+    /// <exception cref="Vigil.Eql.EqlException">The query is not valid EQL.</exception>
+    public Vigil.Eql.CompiledQuery CompileQuery(Vigil.Eql.FieldTable? fields = null) => EqlQueryCompiler.CompileQuery(this, fields);
 }
 
 /// <summary>Where a rule was read from.</summary>

@@ -155,43 +155,15 @@ internal static partial class JsonProjector
                 case (byte)'{':
                     return Object(node.HasChildren ? node : null, depth + 1);
                 case (byte)'[':
-                {
-                    if (depth + 1 > FastMaxDepth)
+                    if (!Elements(node, depth))
                     {
                         return false;
-                    }
-                    _i++;
-                    SkipWhitespace();
-                    if (_i < _s.Length && _s[_i] == (byte)']')
-                    {
-                        _i++;
-                    }
-                    else
-                    {
-                        while (true)
-                        {
-                            // Nested arrays flatten and objects inside arrays reach the node's children, as Elasticsearch indexes them.
-                            if (!Value(node, depth + 1))
-                            {
-                                return false;
-                            }
-                            var next = AfterItem((byte)']');
-                            if (next == Next.Invalid)
-                            {
-                                return false;
-                            }
-                            if (next == Next.End)
-                            {
-                                break;
-                            }
-                        }
                     }
                     if (node.Slot >= 0)
                     {
                         EnsureArray(node.Slot, _values, ref _multi);
                     }
                     return true;
-                }
                 default:
                 {
                     var start = _i;
@@ -248,6 +220,39 @@ internal static partial class JsonProjector
             }
         }
 
+        /// <summary>
+        /// At <c>[</c>: reads the elements into <paramref name="node"/> (nested arrays flatten and objects inside arrays reach
+        /// the node's children, as Elasticsearch indexes them), or skips them when it is null.
+        /// </summary>
+        private bool Elements(FieldProjection.Node? node, int depth)
+        {
+            if (depth + 1 > FastMaxDepth)
+            {
+                return false;
+            }
+            _i++;
+            SkipWhitespace();
+            if (_i < _s.Length && _s[_i] == (byte)']')
+            {
+                _i++;
+                return true;
+            }
+            while (true)
+            {
+                if (!(node is null ? Skip(depth + 1) : Value(node, depth + 1)))
+                {
+                    return false;
+                }
+                switch (AfterItem((byte)']'))
+                {
+                    case Next.End:
+                        return true;
+                    case Next.Invalid:
+                        return false;
+                }
+            }
+        }
+
         /// <summary>Skips one value, checking its grammar.</summary>
         private bool Skip(int depth)
         {
@@ -262,33 +267,7 @@ internal static partial class JsonProjector
                 case (byte)'{':
                     return Object(null, depth + 1);
                 case (byte)'[':
-                {
-                    if (depth + 1 > FastMaxDepth)
-                    {
-                        return false;
-                    }
-                    _i++;
-                    SkipWhitespace();
-                    if (_i < _s.Length && _s[_i] == (byte)']')
-                    {
-                        _i++;
-                        return true;
-                    }
-                    while (true)
-                    {
-                        if (!Skip(depth + 1))
-                        {
-                            return false;
-                        }
-                        switch (AfterItem((byte)']'))
-                        {
-                            case Next.End:
-                                return true;
-                            case Next.Invalid:
-                                return false;
-                        }
-                    }
-                }
+                    return Elements(null, depth);
                 case (byte)'t':
                     return Literal("true"u8);
                 case (byte)'f':

@@ -56,31 +56,33 @@ internal static class DetectionTestKit
     /// <summary>An EQL rule; <paramref name="extra"/> is added to its [rule] table as written.</summary>
     public static DetectionRule Rule(string query = "process where event.action == \"exec\"", string extra = "", string ruleId = "11111111-1111-4111-8111-111111111111")
     {
-        var toml = $$"""
-            [metadata]
-            creation_date = "2026/12/04"
-            updated_date = "2026/12/04"
-            maturity = "production"
-
-            [rule]
-            author = ["Vigil tests"]
-            description = "Test rule."
-            index = ["logs-*"]
-            language = "eql"
-            name = "Test Rule {{ruleId[..4]}}"
-            risk_score = 21
-            rule_id = "{{ruleId}}"
-            severity = "low"
-            type = "eql"
-            {{extra}}
-            query = '''
-            {{query}}
-            '''
-            """;
-        var result = RuleLoader.LoadString(toml, "test.toml");
+        var result = RuleLoader.LoadString(RuleToml(query, extra, ruleId), "test.toml");
         Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics.Select(d => d.Render())));
         return Assert.Single(result.Rules).Rule;
     }
+
+    /// <summary>The rule file of <see cref="Rule"/>, reading <paramref name="index"/>.</summary>
+    public static string RuleToml(string query, string extra = "", string ruleId = "11111111-1111-4111-8111-111111111111", string index = "logs-*", string? name = null) => $$"""
+        [metadata]
+        creation_date = "2026/12/04"
+        updated_date = "2026/12/04"
+        maturity = "production"
+
+        [rule]
+        author = ["Vigil tests"]
+        description = "Test rule."
+        index = ["{{index}}"]
+        language = "eql"
+        name = "{{name ?? "Test Rule " + ruleId[..4]}}"
+        risk_score = 21
+        rule_id = "{{ruleId}}"
+        severity = "low"
+        type = "eql"
+        {{extra}}
+        query = '''
+        {{query}}
+        '''
+        """;
 
     /// <summary>A process event; <paramref name="more"/> is merged in (dotted keys allowed).</summary>
     public static string Event(string id, DateTimeOffset? timestamp, string action = "exec", string? ingested = null, JsonObject? more = null)

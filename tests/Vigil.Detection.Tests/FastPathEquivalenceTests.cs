@@ -43,27 +43,8 @@ public sealed class FastPathEquivalenceTests : IDisposable
         Rule("c5", "(process.name == \"curl\" or process.args in (\"install\", \"-c\") or process.parent.name : \"SLEEP\") and user.name : (\"ROOT\", \"app\")"),
     ];
 
-    private static string Rule(string id, string condition) => $$"""
-        [metadata]
-        creation_date = "2026/12/04"
-        updated_date = "2026/12/04"
-        maturity = "production"
-
-        [rule]
-        author = ["Vigil tests"]
-        description = "Value-routing case."
-        from = "now-6m"
-        index = ["logs-cloud_defend.*"]
-        language = "eql"
-        name = "Value routing {{id}}"
-        risk_score = 21
-        rule_id = "00000000-0000-4000-8000-0000000000{{id}}"
-        severity = "low"
-        type = "eql"
-        query = '''
-        process where {{condition}}
-        '''
-        """;
+    private static string Rule(string id, string condition) =>
+        DetectionTestKit.RuleToml($"process where {condition}", ruleId: $"00000000-0000-4000-8000-0000000000{id}", index: "logs-cloud_defend.*", name: $"Value routing {id}");
 
     private static readonly string SequenceRule = DetectionTestKit.ForkThenPackageManagerToml(packageManagers: "\"apt-get\", \"apt\", \"apk\", \"dnf\", \"yum\", \"pg_dump\"");
 

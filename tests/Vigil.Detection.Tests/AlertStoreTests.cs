@@ -134,6 +134,28 @@ public sealed class AlertStoreTests : IDisposable
     }
 
     [Fact]
+    public void Store_CommitsABatchOnceItsDocumentsReachTheByteLimit()
+    {
+        var alerts = Alerts();
+        var commits = new List<AlertStoreCommit>();
+        var size = 2L * alerts[0].Document.ToJsonString().Length;
+        // Room for about two documents: the third write commits.
+        using var store = AlertStore.Open(DbPath, new AlertStoreOptions { BatchSize = 1000, MaxCommitDelay = TimeSpan.FromHours(1), MaxBatchBytes = (size * 5) / 2 });
+        store.Committed += commits.Add;
+        store.Write(alerts[0]);
+        store.Write(alerts[1]);
+        Assert.Empty(commits);
+        store.Write(alerts[2]);
+        Assert.Equal(3, Assert.Single(commits).NewIds.Count);
+        Assert.Equal(0, store.Pending);
+        // The count starts again after a commit.
+        store.Write(alerts[3]);
+        store.Write(alerts[4]);
+        Assert.Single(commits);
+        Assert.Equal(2, store.Pending);
+    }
+
+    [Fact]
     public void Store_ALoneAlert_CommitsAfterTheDelay_WithoutAnotherWrite()
     {
         var alert = Alerts()[0];

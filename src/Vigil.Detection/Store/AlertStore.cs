@@ -27,6 +27,7 @@ public sealed class AlertStore : IAlertSink
     private readonly AlertStoreOptions _options;
     private readonly object _gate = new();
     private readonly List<PendingAlert> _pending = [];
+    private long _pendingBytes;
     private readonly Dictionary<string, Dictionary<string, object?>> _pendingRules = new(StringComparer.Ordinal);
     private readonly HashSet<string> _rulesSeen = new(StringComparer.Ordinal);
     private readonly Timer _timer;
@@ -220,7 +221,8 @@ public sealed class AlertStore : IAlertSink
             {
                 _pendingRules[ruleKey] = RuleRow(document, ruleUuid ?? ruleId, ruleId, ruleName, version);
             }
-            if (_pending.Count >= _options.BatchSize)
+            _pendingBytes += 2L * ((string)row[^1]!).Length;
+            if (_pending.Count >= _options.BatchSize || _pendingBytes >= _options.MaxBatchBytes)
             {
                 CommitLocked();
             }
@@ -318,6 +320,7 @@ public sealed class AlertStore : IAlertSink
         {
             var lost = _pending.Count;
             _pending.Clear();
+            _pendingBytes = 0;
             _pendingRules.Clear();
             throw new AlertStoreException(Path, $"cannot store {lost} alerts: {ex.Message}", ex);
         }
@@ -326,6 +329,7 @@ public sealed class AlertStore : IAlertSink
             _rulesSeen.Add(key);
         }
         _pending.Clear();
+        _pendingBytes = 0;
         _pendingRules.Clear();
         NewAlerts += newIds.Count;
         AlreadyStored += existingIds.Count;

@@ -11,6 +11,12 @@ public sealed record AlertStoreOptions
     /// <summary>Alerts per transaction: the batch commits once it holds this many.</summary>
     public int BatchSize { get; init; } = 500;
 
+    /// <summary>
+    /// The batch also commits once its documents hold this many bytes (as .NET strings): alert documents carry the rule's
+    /// investigation guide and run to tens of kilobytes, so a full batch of the largest would otherwise hold tens of MB.
+    /// </summary>
+    public long MaxBatchBytes { get; init; } = 4 << 20;
+
     /// <summary>A batch also commits at the next write once its first alert has waited this long.</summary>
     public TimeSpan MaxCommitDelay { get; init; } = TimeSpan.FromMilliseconds(250);
 

@@ -21,7 +21,7 @@ internal static class Stages
                 var sw = Stopwatch.StartNew();
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var (g0, g1, g2, pause, alloc) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
-                var s = job.Run([path], sink, _ => { }, new ScanOptions { Optimizations = new ScanOptimizations { Parallelism = par } });
+                var s = job.Run([path], sink, _ => { }, new ScanOptions { Optimizations = new ScanOptimizations { Parallelism = par, LiteralPrefilter = Environment.GetEnvironmentVariable("NOPREFILTER") != "1" } });
                 Console.WriteLine($"{name,-16} par {par}: {job.Engine.Rules.Count}+{job.Engine.SequenceRules.Count} rules {size / sw.Elapsed.TotalSeconds,6:F0} MB/s wall, cpu {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s, alerts {s.Alerts}, spilled {s.SpilledEvents}; gc {GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2} pause {(GC.GetTotalPauseDuration() - pause).TotalSeconds:F2} s, allocated {(GC.GetTotalAllocatedBytes() - alloc) / 1e6:F0} MB");
             }
         }

@@ -1,3 +1,4 @@
+using Vigil.Events;
 using System.Buffers;
 using System.Text;
 using Vigil.Eql;
@@ -75,6 +76,57 @@ internal sealed class LinePrefilter
     private static char[]? t_scratch;
 
     /// <summary>True when no rule can match the line, so it need not be parsed.</summary>
+    /// <summary>Lines of the first input read to decide whether the prefilter pays off.</summary>
+    internal const int SampleBytes = 1 << 20;
+
+    /// <summary>The prefilter is used when it rules out at least this share of the sampled lines.</summary>
+    internal const double MinRuledOut = 0.25;
+
+    /// <summary>
+    /// Whether <paramref name="prefilter"/> rules out enough lines to be worth running on every line: decided on the first
+    /// <see cref="SampleBytes"/> of <paramref name="input"/> (a regular, uncompressed file; anything else keeps it), so the
+    /// same input always gets the same decision. Skipping a line and parsing it find the same alerts either way.
+    /// </summary>
+    internal static bool PaysOff(LinePrefilter prefilter, string input)
+    {
+        byte[] sample;
+        try
+        {
+            if (input == "-" || FileIdentity.Of(input) is not { IsRegularFile: true })
+            {
+                return true;
+            }
+            using var file = File.OpenRead(input);
+            sample = new byte[(int)Math.Min(SampleBytes, file.Length)];
+            file.ReadExactly(sample);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+        if (sample.Length >= 2 && sample[0] == 0x1f && sample[1] == 0x8b)
+        {
+            return true;
+        }
+        int lines = 0, ruledOut = 0;
+        var rest = sample.AsSpan();
+        for (var nl = rest.IndexOf((byte)'\n'); nl >= 0; nl = rest.IndexOf((byte)'\n'))
+        {
+            var line = rest[..nl];
+            rest = rest[(nl + 1)..];
+            if (line.IsEmpty)
+            {
+                continue;
+            }
+            lines++;
+            if (prefilter.CannotMatch(line))
+            {
+                ruledOut++;
+            }
+        }
+        return lines == 0 || ruledOut >= lines * MinRuledOut;
+    }
+
     public bool CannotMatch(ReadOnlySpan<byte> line)
     {
         var scratch = t_scratch ??= new char[8192];

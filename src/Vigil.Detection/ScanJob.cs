@@ -144,6 +144,11 @@ public sealed class ScanJob
         var prefilter = fast.LiteralPrefilter
             ? LinePrefilter.Create(_engine.Rules.Concat(_engine.SequenceRules).Select(r => r.Query).ToList())
             : null;
+        if (prefilter is not null && inputList.Count > 0 && !LinePrefilter.PaysOff(prefilter, inputList[0]))
+        {
+            // Most lines hold some rule's literals: checking every line would cost more than the few it rules out.
+            prefilter = null;
+        }
 
         long uncheckedLines = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -123,7 +123,7 @@ public sealed partial class NdjsonReader
             var pos = buffered.Position;
             var n = buffered.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
             buffered.Position = pos;
-            return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(buffered, CompressionMode.Decompress) : buffered;
+            return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new CheckedGzip(buffered) : buffered;
         }
         return new PeekableStream(buffered).OpenMaybeGzip();
     }
@@ -286,6 +286,74 @@ public sealed partial class NdjsonReader
     }
 
     /// <summary>Lets gzip detection peek at two bytes of a non-seekable stream (stdin).</summary>
+    /// <summary>
+    /// A gzip file (seekable) that yields no data at all is either an empty member, whose trailer (CRC and size) is all
+    /// zeros, or damaged: the decompressor itself just reports the end, so a corrupt file would read as an empty one.
+    /// </summary>
+    private sealed class CheckedGzip(Stream compressed) : Stream
+    {
+        private readonly GZipStream _inner = new(compressed, CompressionMode.Decompress);
+        private long _total;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = _inner.Read(buffer);
+            _total += n;
+            if (n == 0 && _total == 0 && buffer.Length > 0 && !EmptyMember())
+            {
+                throw new InvalidDataException("no data could be decompressed: the gzip data is corrupt or truncated");
+            }
+            return n;
+        }
+
+        private bool EmptyMember()
+        {
+            if (compressed.Length < 18)
+            {
+                return false;
+            }
+            Span<byte> trailer = stackalloc byte[8];
+            compressed.Position = compressed.Length - 8;
+            compressed.ReadExactly(trailer);
+            return !trailer.ContainsAnyExcept((byte)0);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _inner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+
     private sealed class PeekableStream(Stream inner)
     {
         public Stream OpenMaybeGzip()

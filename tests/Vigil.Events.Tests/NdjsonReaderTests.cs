@@ -153,6 +153,54 @@ public sealed class NdjsonReaderTests
     }
 
     [Fact]
+    public void Read_GzipHeaderFollowedByGarbage_IsReported_AnEmptyGzipIsNot()
+    {
+        var (_, projection) = Fields("id");
+        var empty = new MemoryStream();
+        using (new GZipStream(empty, CompressionLevel.Fastest, leaveOpen: true))
+        {
+        }
+        var named = empty.ToArray();
+        foreach (var (bytes, corrupt) in new[] { ([0x1f, 0x8b, 0x08, 0x00, .. "garbage"u8.ToArray()], true), (named, false) })
+        {
+            foreach (var fast in new[] { false, true })
+            {
+                var path = Path.Combine(Path.GetTempPath(), $"vigil-gz-{Guid.NewGuid():N}.gz");
+                File.WriteAllBytes(path, bytes);
+                try
+                {
+                    var errors = new List<InputError>();
+                    var reader = new NdjsonReader(projection, errors.Add);
+                    if (fast)
+                    {
+                        foreach (var batch in reader.ReadBatches(path))
+                        {
+                            reader.Consume(batch);
+                            batch.Release();
+                        }
+                    }
+                    else
+                    {
+                        Assert.Empty(reader.ReadPath(path).ToList());
+                    }
+                    if (corrupt)
+                    {
+                        Assert.Contains("corrupt or truncated", Assert.Single(errors).Message, StringComparison.Ordinal);
+                    }
+                    else
+                    {
+                        Assert.Empty(errors);
+                    }
+                }
+                finally
+                {
+                    File.Delete(path);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Read_OverlongLine_IsSkippedAndReported()
     {
         var (table, projection) = Fields("id");

@@ -42,6 +42,45 @@ public sealed partial class SensorCoreTests : IDisposable
     }
 
     [Fact]
+    public void Exec_WhileTheImageIsRead_DoesNotPairOneImagesArgumentsWithTheNextImagesName()
+    {
+        // The shell execs apt-get while the sensor reads its cmdline: the read still returns the shell's arguments, but by
+        // then exe and comm name apt-get (a FIFO stands in for cmdline so that the exec happens exactly during the read).
+        BashChild(300);
+        Fork(parent: 200, child: 300);
+        _proc.AddProcess(300, 200, "sh", ["sh", "-c", "exec apt-get install curl"], "/bin/sh", startTicks: 1000, pgrp: 300, sid: 200, ttyNr: 34816, cwd: "/root");
+        string dir = Path.Combine(_proc.Root, "300");
+        string cmdline = Path.Combine(dir, "cmdline");
+        File.Delete(cmdline);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [cmdline])!)
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        var exec = new Thread(() =>
+        {
+            // Opening for writing waits for the sensor to open the FIFO for reading.
+            using var fifo = new FileStream(cmdline, FileMode.Open, FileAccess.Write);
+            File.Delete(Path.Combine(dir, "exe"));
+            File.CreateSymbolicLink(Path.Combine(dir, "exe"), "/usr/bin/apt-get");
+            string stat = File.ReadAllText(Path.Combine(dir, "stat")).Replace("(sh)", "(apt-get)", StringComparison.Ordinal);
+            File.WriteAllText(Path.Combine(dir, "stat"), stat);
+            File.WriteAllText(cmdline + ".new", "apt-get\0install\0curl\0");
+            File.Move(cmdline + ".new", cmdline, overwrite: true);
+            fifo.Write("sh\0-c\0exec apt-get install curl\0"u8);
+        });
+        exec.Start();
+        Exec(300);
+        Assert.True(exec.Join(TimeSpan.FromSeconds(10)));
+
+        JsonElement doc = JsonPath.Parse(_events[^1]);
+        Assert.Equal("exec", doc.Str("event.action"));
+        Assert.Equal("apt-get", doc.Str("process.name"));
+        Assert.Equal("/usr/bin/apt-get", doc.Str("process.executable"));
+        Assert.Equal(["apt-get", "install", "curl"], doc.Strs("process.args"));
+    }
+
+    [Fact]
     public void ForkExecExit_ProduceThreeDocumentsWithTheSameEntityId()
     {
         BashChild(300);

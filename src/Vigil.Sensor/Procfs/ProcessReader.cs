@@ -62,6 +62,13 @@ internal sealed class ProcessReader
             result |= EnrichResult.Stat;
         }
 
+        // An exec after the image was read would give this image's arguments the next one's command name: read both again.
+        for (int attempt = 0; attempt < 2 && e.Executable is not null && ReadExecutable(e.Pid) is { } now && now != e.Executable; attempt++)
+        {
+            ReadImage(e);
+            ReadStat(e);
+        }
+
         if (ReadStatus(e))
         {
             result |= EnrichResult.Status;
@@ -86,25 +93,36 @@ internal sealed class ProcessReader
         return result;
     }
 
-    /// <summary>cmdline and exe: the image after an exec.</summary>
+    /// <summary>
+    /// cmdline and exe: the image after an exec. The executable is read before and after the arguments, and both again when
+    /// it changed (an exec in between would pair one image's arguments with the next image's executable).
+    /// </summary>
     public bool ReadImage(ProcessEntry e)
     {
         string[]? args = null;
-        if (_fs.TryRead(e.Pid, "cmdline"u8, out ReadOnlySpan<byte> cmdline) && !cmdline.IsEmpty)
-        {
-            args = SplitCmdline(cmdline);
-        }
-
         string? exe = null;
-        if (_fs.TryReadLink(e.Pid, "exe"u8, out ReadOnlySpan<byte> link))
+        for (int attempt = 0; attempt < 3; attempt++)
         {
-            exe = CleanExecutable(link);
+            string? before = ReadExecutable(e.Pid);
+            args = null;
+            if (_fs.TryRead(e.Pid, "cmdline"u8, out ReadOnlySpan<byte> cmdline) && !cmdline.IsEmpty)
+            {
+                args = SplitCmdline(cmdline);
+            }
+
+            exe = ReadExecutable(e.Pid);
+            if (before == exe)
+            {
+                break;
+            }
         }
 
         e.Args = args;
         e.Executable = exe;
         return args is not null && exe is not null;
     }
+
+    private string? ReadExecutable(int pid) => _fs.TryReadLink(pid, "exe"u8, out ReadOnlySpan<byte> link) ? CleanExecutable(link) : null;
 
     /// <summary>stat: parent, group, session, tty, start time, command name.</summary>
     public bool ReadStat(ProcessEntry e)

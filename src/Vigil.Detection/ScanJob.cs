@@ -128,7 +128,9 @@ public sealed class ScanJob
             {
                 Console.OpenStandardInput().CopyTo(copy);
             }
-            inputList = inputList.Select(i => i == "-" ? stdinCopy : i).ToList();
+            // Stdin is read once: a second "-" finds it at its end, as it would without the copy.
+            var first = inputList.IndexOf("-");
+            inputList = inputList.Where((input, k) => input != "-" || k == first).Select(i => i == "-" ? stdinCopy : i).ToList();
         }
         var readerOptions = new NdjsonReaderOptions { DefaultIndex = options.DefaultIndex };
         // Errors in the copy of stdin are errors of "-".

@@ -109,6 +109,63 @@ public sealed partial class ScanCommandTests
     }
 
     [Fact]
+    public async Task Scan_StdinTwice_WithSequenceRulesOfTwoOrderings_ReadsItOnce_AndNamesItDash()
+    {
+        var dir = CliRunner.TempDir();
+        var rules = Directory.CreateDirectory(Path.Combine(dir, "rules")).FullName;
+        // Two orderings (one with a tiebreaker): stdin is copied to a temporary file and read once per ordering.
+        const string Toml = """
+            [metadata]
+            creation_date = "2026/12/04"
+            updated_date = "2026/12/04"
+            maturity = "production"
+
+            [rule]
+            author = ["Vigil tests"]
+            description = "Fork then exec."
+            from = "now-6m"
+            index = ["logs-cloud_defend.process*"]
+            language = "eql"
+            name = "Fork Then Exec {0}"
+            risk_score = 21
+            rule_id = "{1}"
+            severity = "low"
+            type = "eql"
+            {2}
+            query = '''
+            sequence by process.entity_id with maxspan=30s
+              [process where event.action == "fork"]
+              [process where event.action == "exec"]
+            '''
+            """;
+        File.WriteAllText(Path.Combine(rules, "a.toml"), string.Format(System.Globalization.CultureInfo.InvariantCulture, Toml, "A", "aaaaaaaa-0000-4000-8000-000000000001", string.Empty));
+        File.WriteAllText(Path.Combine(rules, "b.toml"), string.Format(System.Globalization.CultureInfo.InvariantCulture, Toml, "B", "bbbbbbbb-0000-4000-8000-000000000002", "tiebreaker_field = \"event.id\""));
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "vigil.dll"), "scan", "--no-store", "--rules", rules, "--format", "ndjson", "--progress", "lines", "-", "-" })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        var lines = File.ReadAllLines(Sample);
+        foreach (var line in lines)
+        {
+            await p.StandardInput.WriteLineAsync(line);
+        }
+        await p.StandardInput.WriteLineAsync("{not json");
+        p.StandardInput.Close();
+        await p.WaitForExitAsync();
+        var errors = await stderr;
+        await stdout;
+        Assert.Equal(1, p.ExitCode);
+        Assert.Contains($"events read: {lines.Length}, bad lines: 1,", errors, StringComparison.Ordinal);
+        Assert.Contains($"-({lines.Length + 1},", errors, StringComparison.Ordinal);
+        Assert.Contains("scanned -: ", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("vigil-stdin-", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Scan_MalformedLineWithoutRuleLiterals_IsCountedAsUnparsed_AndStrictReportsIt()
     {
         var dir = CliRunner.TempDir();

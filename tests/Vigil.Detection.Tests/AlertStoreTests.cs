@@ -392,6 +392,12 @@ public sealed class AlertStoreTests : IDisposable
         Assert.Equal("abc2", store.Find("abc2")!.Uuid);
     }
 
+    /// <summary>
+    /// Opening races another process creating the store; a round lost it about one time in seven before the schema check
+    /// read the version and the tables in one transaction, so several rounds make the race show.
+    /// </summary>
+    public static TheoryData<int> Rounds() => [.. Enumerable.Range(0, 20)];
+
     [Fact]
     public void Store_SeveralWritersOnOneFile_LoseNothing()
     {
@@ -410,9 +416,11 @@ public sealed class AlertStoreTests : IDisposable
         Assert.Equal(13, a.Count());
     }
 
-    [Fact]
-    public async Task Store_OpenedByManyAtOnce_IsCreatedOnce_AndLosesNothing()
+    [Theory]
+    [MemberData(nameof(Rounds))]
+    public async Task Store_OpenedByManyAtOnce_IsCreatedOnce_AndLosesNothing(int round)
     {
+        _ = round;
         var alerts = Alerts();
         var tasks = Enumerable.Range(0, 6).Select(i => Task.Run(() =>
         {

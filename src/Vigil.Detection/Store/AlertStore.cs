@@ -83,7 +83,13 @@ public sealed class AlertStore : IAlertSink
             // WAL: readers do not block the writer; FULL: a committed batch survives power loss, not only a crash.
             AlertStoreSchema.Exec(connection, null, "PRAGMA busy_timeout = 10000;");
             // Checked before anything is written: another program's SQLite file must not even be switched to WAL.
-            AlertStoreSchema.Verify(connection, null, full);
+            // In one read transaction: the version and the table list must come from the same state of the file, or a
+            // store another process is creating right now (tables made, version not yet seen) looks like a foreign file.
+            using (var check = connection.BeginTransaction(deferred: true))
+            {
+                AlertStoreSchema.Verify(connection, check, full);
+                check.Commit();
+            }
             AlertStoreSchema.Exec(connection, null, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
             if (created && !OperatingSystem.IsWindows())
             {

@@ -59,16 +59,12 @@ internal static partial class JsonProjector
         /// <summary>At <c>{</c>: reads the object's members into <paramref name="node"/>'s fields (null: skips them).</summary>
         private bool Object(FieldProjection.Node? node, int depth)
         {
-            if (depth > FastMaxDepth)
+            switch (Open((byte)'}', depth))
             {
-                return false;
-            }
-            _i++;
-            SkipWhitespace();
-            if (_i < _s.Length && _s[_i] == (byte)'}')
-            {
-                _i++;
-                return true;
+                case Next.End:
+                    return true;
+                case Next.Invalid:
+                    return false;
             }
             while (true)
             {
@@ -104,6 +100,26 @@ internal static partial class JsonProjector
             Item,
             End,
             Invalid,
+        }
+
+        /// <summary>
+        /// At <c>{</c> or <c>[</c> opening a container at <paramref name="depth"/>: an empty one is consumed whole (End); too
+        /// deep a one goes to the reference reader (Invalid).
+        /// </summary>
+        private Next Open(byte close, int depth)
+        {
+            if (depth > FastMaxDepth)
+            {
+                return Next.Invalid;
+            }
+            _i++;
+            SkipWhitespace();
+            if (_i < _s.Length && _s[_i] == close)
+            {
+                _i++;
+                return Next.End;
+            }
+            return Next.Item;
         }
 
         /// <summary>After a member or element: <paramref name="close"/> ends the container, a comma announces another item.</summary>
@@ -226,16 +242,12 @@ internal static partial class JsonProjector
         /// </summary>
         private bool Elements(FieldProjection.Node? node, int depth)
         {
-            if (depth + 1 > FastMaxDepth)
+            switch (Open((byte)']', depth + 1))
             {
-                return false;
-            }
-            _i++;
-            SkipWhitespace();
-            if (_i < _s.Length && _s[_i] == (byte)']')
-            {
-                _i++;
-                return true;
+                case Next.End:
+                    return true;
+                case Next.Invalid:
+                    return false;
             }
             while (true)
             {

@@ -200,6 +200,7 @@ public sealed class AlertStore : IAlertSink
         var isShell = groupId is not null && !isBlock;
         var originalTime = isShell ? null : AlertTimes.Normalize(Text(document, "kibana.alert.original_time"));
         // Column values are taken now: the caller may reuse or change the document after this returns.
+        var json = document.ToJsonString(DocumentJson);
         var row = new object?[]
         {
             uuid,
@@ -214,7 +215,7 @@ public sealed class AlertStore : IAlertSink
             Text(document, "host.name") ?? Text(document, "host.hostname"),
             Text(document, "container.id"),
             Text(document, "kibana.alert.building_block_type") is null ? 0L : 1L,
-            document.ToJsonString(DocumentJson),
+            json,
         };
         var version = Text(document, "kibana.alert.rule.version");
         var ruleKey = (ruleUuid ?? ruleId) + "\n" + version;
@@ -227,7 +228,7 @@ public sealed class AlertStore : IAlertSink
             {
                 _pendingRules[ruleKey] = RuleRow(document, ruleUuid ?? ruleId, ruleId, ruleName, version);
             }
-            _pendingBytes += 2L * ((string)row[^1]!).Length;
+            _pendingBytes += 2L * json.Length;
             if (_pending.Count >= _options.BatchSize || _pendingBytes >= _options.MaxBatchBytes)
             {
                 CommitLocked();

@@ -142,6 +142,8 @@ public sealed class ScanJob
         void Emit(IEnumerable<Alert> batch) => output.Write(batch);
 
         var fast = options.Optimizations;
+        // Only events kept for sequence rules point into their input.
+        reader.HoldsInputs = fast.LinesByReference && groups.Count > 0;
         var useFast = fast != ScanOptimizations.None;
         var prefilter = fast.LiteralPrefilter
             ? LinePrefilter.Create(_engine.Rules.Concat(_engine.SequenceRules).Select(r => r.Query).ToList())

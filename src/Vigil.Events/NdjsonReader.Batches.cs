@@ -102,7 +102,7 @@ public sealed partial class NdjsonReader
             var input = OpenMaybeGzip(stream);
             RawFile? file = null;
             var plainFile = ReferenceEquals(input, stream) && stream is FileStream { CanSeek: true } fs && fs.Position == 0;
-            if (plainFile)
+            if (plainFile && HoldsInputs)
             {
                 file = TryHoldRawFile(path);
             }
@@ -267,6 +267,12 @@ public sealed partial class NdjsonReader
     }
 
     private readonly List<RawFile> _rawFiles = [];
+
+    /// <summary>
+    /// Whether regular input files are held open so that kept events can point into them (set when something keeps events by
+    /// reference); otherwise blocks carry no <see cref="RawOrigin"/> and no handle is opened for it.
+    /// </summary>
+    internal bool HoldsInputs { get; set; }
 
     /// <summary>Inputs held open at once for reading lines again; events of further inputs keep copies of their lines.</summary>
     internal const int MaxRawFiles = 64;

@@ -55,7 +55,7 @@ public sealed class ActiveRule
     private AlertBuilder.RuleFields? _alertFields;
 
     /// <summary>The rule's alert fields that are the same in every alert, built on first use (a race builds equal copies).</summary>
-    internal AlertBuilder.RuleFields AlertFields => _alertFields ??= AlertBuilder.RuleFields.Of(Rule);
+    internal AlertBuilder.RuleFields AlertFields => _alertFields ??= AlertBuilder.RuleFields.Of(this);
 
     /// <summary>Adds events a replay found excepted (each counted once however many windows held it).</summary>
     internal void CountExcepted(long count) => Interlocked.Add(ref _excepted, count);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vigil.Events;
 using Vigil.Rules;
@@ -11,17 +12,144 @@ namespace Vigil.Detection;
 internal static class AlertBuilder
 {
     /// <summary>A single-event alert.</summary>
+    /// <remarks>
+    /// The document is written straight to JSON (see <see cref="Write"/>): the rule's fields are copied as bytes serialised once
+    /// per rule instead of being cloned into every document. <see cref="Alert.Document"/> builds the same document as an
+    /// object (<see cref="BuildDocument"/>) when something asks for it.
+    /// </remarks>
     public static Alert Build(ActiveRule active, EventRecord e, string? index, DetectionOptions options, RuleExecution execution)
     {
         var source = e.ToJsonObject();
-        var eventId = JsonFlattener.GetText(source, "_id") ?? DeriveEventId(e);
-        var version = JsonFlattener.GetText(source, "_version") ?? "undefined";
-        var alertId = AlertId(index ?? string.Empty, eventId, version, options.SpaceId, active.Uuid);
-        var originalTime = JsonFlattener.GetText(source, "@timestamp");
+        var (eventId, alertId, originalTime) = Identify(active, e, index, options, source);
+        var doc = Clean(source);
+        var now = Timestamp(execution);
+        var json = Write(doc, active, options, execution, now, eventId, alertId, originalTime, index);
+        return new Alert(alertId, active, e, index, json, () => BuildDocument(active, e, index, options, execution), new Alert.FastFacts(originalTime, now));
+    }
+
+    /// <summary>The document of a single-event alert as an object: what <see cref="Build"/> writes as JSON.</summary>
+    internal static JsonObject BuildDocument(ActiveRule active, EventRecord e, string? index, DetectionOptions options, RuleExecution execution)
+    {
+        var source = e.ToJsonObject();
+        var (eventId, alertId, originalTime) = Identify(active, e, index, options, source);
         var doc = Clean(source);
         var ancestors = new JsonArray(Ancestor(eventId, index));
         AddAlertFields(doc, active, options, execution, alertId, originalTime, ancestors, depth: 1);
-        return new Alert(alertId, active, e, index, doc);
+        return doc;
+    }
+
+    private static (string EventId, string AlertId, string? OriginalTime) Identify(ActiveRule active, EventRecord e, string? index, DetectionOptions options, JsonObject source)
+    {
+        var eventId = JsonFlattener.GetText(source, "_id") ?? DeriveEventId(e);
+        var version = JsonFlattener.GetText(source, "_version") ?? "undefined";
+        var alertId = AlertId(index ?? string.Empty, eventId, version, options.SpaceId, active.Uuid);
+        return (eventId, alertId, JsonFlattener.GetText(source, "@timestamp"));
+    }
+
+    private static string Timestamp(RuleExecution execution) =>
+        execution.StartedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    [ThreadStatic]
+    private static System.Buffers.ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    /// <summary>
+    /// Writes what <see cref="AddAlertFields"/> makes of the cleaned event <paramref name="doc"/>, key for key in the same order:
+    /// the event's members (its <c>@timestamp</c> replaced in place), then the alert fields, those that do not change from
+    /// alert to alert copied from the rule's <see cref="RuleFields.Template"/>.
+    /// </summary>
+    private static byte[] Write(JsonObject doc, ActiveRule active, DetectionOptions options, RuleExecution execution, string now, string eventId, string alertId, string? originalTime, string? index)
+    {
+        var buffer = t_buffer ??= new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        buffer.ResetWrittenCount();
+        var w = t_writer ??= new Utf8JsonWriter(buffer, Alert.WriterOptions);
+        w.Reset(buffer);
+        w.WriteStartObject();
+        var hasTimestamp = false;
+        foreach (var (key, value) in doc)
+        {
+            w.WritePropertyName(key);
+            if (key == "@timestamp")
+            {
+                hasTimestamp = true;
+                w.WriteStringValue(now);
+            }
+            else if (value is null)
+            {
+                w.WriteNullValue();
+            }
+            else
+            {
+                value.WriteTo(w);
+            }
+        }
+        if (!hasTimestamp)
+        {
+            w.WriteString("@timestamp", now);
+        }
+        string? reason = null;
+        foreach (var (name, key, raw) in active.AlertFields.Template)
+        {
+            if (raw is not null)
+            {
+                w.WritePropertyName(name);
+                w.WriteRawValue(raw, skipInputValidation: true);
+                continue;
+            }
+            switch (key)
+            {
+                case "@timestamp" or "event.kind":
+                    // Written with the event's members (Clean added event.kind, with the same value).
+                    break;
+                case "kibana.alert.original_time":
+                    if (originalTime is not null)
+                    {
+                        w.WriteString(name, originalTime);
+                    }
+                    break;
+                case "kibana.alert.ancestors":
+                    w.WritePropertyName(name);
+                    w.WriteStartArray();
+                    Ancestor(eventId, index).WriteTo(w);
+                    w.WriteEndArray();
+                    break;
+                case "kibana.alert.depth":
+                    w.WriteNumber(name, 1);
+                    break;
+                case "kibana.alert.reason":
+                    reason ??= Reason(doc, active.AlertFields.Severity, active.Rule.Name);
+                    w.WriteString(name, reason);
+                    break;
+                case "kibana.alert.rule.execution.type":
+                    w.WriteString(name, execution.Type);
+                    break;
+                case "kibana.alert.rule.execution.uuid":
+                    w.WriteString(name, execution.Uuid);
+                    break;
+                case "kibana.alert.rule.execution.timestamp" or "kibana.alert.intended_timestamp" or "kibana.alert.start" or "kibana.alert.last_detected":
+                    w.WriteString(name, now);
+                    break;
+                case "kibana.alert.uuid":
+                    w.WriteString(name, alertId);
+                    break;
+                case "kibana.space_ids":
+                    w.WritePropertyName(name);
+                    w.WriteStartArray();
+                    w.WriteStringValue(options.SpaceId);
+                    w.WriteEndArray();
+                    break;
+                case "kibana.version":
+                    w.WriteString(name, options.KibanaVersion);
+                    break;
+                default:
+                    throw new InvalidOperationException($"alert field {key} has no writer");
+            }
+        }
+        w.WriteEndObject();
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>
@@ -199,11 +327,13 @@ internal static class AlertBuilder
     private static bool IsOriginalFieldRoot(string key) =>
         key is "event" or "data_stream" || key.StartsWith("event.", StringComparison.Ordinal) || key.StartsWith("data_stream.", StringComparison.Ordinal);
 
-    private static void AddAlertFields(JsonObject doc, ActiveRule active, DetectionOptions options, RuleExecution execution, string alertId, string? originalTime, JsonArray ancestors, int depth)
+    private static void AddAlertFields(JsonObject doc, ActiveRule active, DetectionOptions options, RuleExecution execution, string alertId, string? originalTime, JsonArray ancestors, int depth) =>
+        SetAlertFields(doc, active, active.AlertFields, options, execution, alertId, originalTime, ancestors, depth);
+
+    private static void SetAlertFields(JsonObject doc, ActiveRule active, RuleFields fields, DetectionOptions options, RuleExecution execution, string alertId, string? originalTime, JsonArray ancestors, int depth)
     {
         var rule = active.Rule;
-        var now = execution.StartedAt;
-        doc["@timestamp"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        doc["@timestamp"] = Timestamp(execution);
         doc["event.kind"] = "signal";
         if (originalTime is not null)
         {
@@ -215,7 +345,6 @@ internal static class AlertBuilder
         doc["kibana.alert.workflow_status"] = "open";
         doc["kibana.alert.workflow_tags"] = new JsonArray();
         doc["kibana.alert.workflow_assignee_ids"] = new JsonArray();
-        var fields = active.AlertFields;
         var severity = fields.Severity;
         doc["kibana.alert.severity"] = severity;
         doc["kibana.alert.risk_score"] = rule.RiskScore;
@@ -296,7 +425,49 @@ internal static class AlertBuilder
 
         public required JsonNode? Parameters { get; init; }
 
-        public static RuleFields Of(DetectionRule rule) => new()
+        /// <summary>
+        /// The alert fields in document order: the name, and the value serialised once when it is the same in every alert of
+        /// the rule (otherwise null, and <see cref="Write"/> writes it per alert).
+        /// </summary>
+        public (JsonEncodedText Name, string Key, byte[]? Raw)[] Template { get; private set; } = [];
+
+        /// <summary>Fields <see cref="AddAlertFields"/> sets per alert or per execution; every other one depends on the rule alone.</summary>
+        private static readonly HashSet<string> PerAlert = new(StringComparer.Ordinal)
+        {
+            "@timestamp", "event.kind", "kibana.alert.original_time", "kibana.alert.ancestors", "kibana.alert.depth",
+            "kibana.alert.reason", "kibana.alert.rule.execution.type", "kibana.alert.rule.execution.uuid",
+            "kibana.alert.rule.execution.timestamp", "kibana.alert.intended_timestamp", "kibana.alert.start",
+            "kibana.alert.last_detected", "kibana.alert.uuid", "kibana.space_ids", "kibana.version",
+        };
+
+        public static RuleFields Of(ActiveRule active)
+        {
+            var fields = Of(active.Rule);
+            // The rule's fields as AddAlertFields sets them (placeholders for the rest), so that order and values are its own.
+            var probe = new JsonObject();
+            SetAlertFields(probe, active, fields, new DetectionOptions(), new RuleExecution(string.Empty, DateTimeOffset.UnixEpoch, string.Empty), string.Empty, string.Empty, [], depth: 1);
+            fields.Template = [.. probe.Select(p => (JsonEncodedText.Encode(p.Key, Alert.WriterOptions.Encoder), p.Key, PerAlert.Contains(p.Key) ? null : Serialize(p.Value)))];
+            return fields;
+        }
+
+        private static byte[] Serialize(JsonNode? node)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer, Alert.WriterOptions))
+            {
+                if (node is null)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    node.WriteTo(writer);
+                }
+            }
+            return buffer.WrittenSpan.ToArray();
+        }
+
+        private static RuleFields Of(DetectionRule rule) => new()
         {
             Severity = rule.Severity.ToString().ToLowerInvariant(),
             Tags = JsonValues.Strings(rule.Tags),

@@ -46,7 +46,6 @@ public sealed record EngineWorkerOptions
 /// </summary>
 public sealed class EngineWorker
 {
-    private static readonly JsonSerializerOptions AlertJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly VigilBus _bus;
     private readonly EngineWorkerOptions _options;
@@ -485,7 +484,7 @@ public sealed class EngineWorker
                 var alert = alerts[i];
                 var host = alert.Field("host.id") ?? alert.Field("host.name") ?? string.Empty;
                 var subject = $"{_bus.Options.AlertsSubjectPrefix}.{Subjects.HostToken(host)}";
-                published[i] = _alerts.PublishAsync(subject, JsonSerializer.SerializeToUtf8Bytes(alert.Document, AlertJson), alert.Id, ct);
+                published[i] = _alerts.PublishAsync(subject, alert.Json.ToArray(), alert.Id, ct);
             }
             await Task.WhenAll(published).ConfigureAwait(false);
             Interlocked.Add(ref _alertCount, alerts.Count);

@@ -175,7 +175,14 @@ public static class ScanBenchmark
     {
         public long Count { get; private set; }
 
-        public void Write(Alert alert) => Count++;
+        /// <summary>Bytes of the alert documents: a scan's figures include serialising what it found, as every real sink does.</summary>
+        public long Bytes { get; private set; }
+
+        public void Write(Alert alert)
+        {
+            Count++;
+            Bytes += alert.Json.Length;
+        }
 
         public void Flush()
         {

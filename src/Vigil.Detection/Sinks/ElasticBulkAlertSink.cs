@@ -31,7 +31,7 @@ public sealed class ElasticBulkAlertSink : JsonLinesAlertSink
         Writer.WriteEndObject();
         Writer.WriteEndObject();
         EndLine();
-        alert.Document.WriteTo(Writer);
+        alert.WriteTo(Writer);
         EndLine();
     }
 }

@@ -10,11 +10,7 @@ public abstract class JsonLinesAlertSink : IAlertSink
 {
     // Alerts are read by people and grep as much as by programs: keep '&', '<', '`' and non-ASCII text as they are
     // (still valid JSON; only quotes, backslashes and control characters are escaped).
-    private static readonly JsonWriterOptions Options = new()
-    {
-        Indented = false,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    private static readonly JsonWriterOptions Options = Alert.WriterOptions;
     private readonly Stream _stream;
     private readonly bool _ownsStream;
 

@@ -7,7 +7,7 @@ public sealed class NdjsonAlertSink(Stream stream, bool ownsStream) : JsonLinesA
     public override void Write(Alert alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        alert.Document.WriteTo(Writer);
+        alert.WriteTo(Writer);
         EndLine();
     }
 }

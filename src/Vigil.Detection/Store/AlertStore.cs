@@ -173,6 +173,13 @@ public sealed class AlertStore : IAlertSink
     public void Write(Alert alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
+        if (alert.PrebuiltJson is { } json && alert.Known("kibana.alert.uuid") is not null)
+        {
+            // Written by the engine already: the columns come from what the alert knows, the document from its bytes, and
+            // its document object is built only for the rule's row (once per rule).
+            Add(path => alert.Known(path) is { } known ? known.Value : alert.Field(path), System.Text.Encoding.UTF8.GetString(json), () => alert.Document);
+            return;
+        }
         Add(alert.Document);
     }
 
@@ -185,48 +192,53 @@ public sealed class AlertStore : IAlertSink
     public void Add(JsonObject document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var uuid = Text(document, "kibana.alert.uuid");
-        if (string.IsNullOrEmpty(uuid))
+        if (string.IsNullOrEmpty(Text(document, "kibana.alert.uuid")))
         {
             throw new ArgumentException("the alert document has no kibana.alert.uuid", nameof(document));
         }
-        var ruleId = Text(document, "kibana.alert.rule.rule_id") ?? string.Empty;
-        var ruleUuid = Text(document, "kibana.alert.rule.uuid");
-        var ruleName = Text(document, "kibana.alert.rule.name") ?? ruleId;
+        // Column values are taken now: the caller may reuse or change the document after this returns.
+        Add(path => Text(document, path), document.ToJsonString(DocumentJson), () => document);
+    }
+
+    /// <summary>Queues an alert: <paramref name="text"/> reads its fields, <paramref name="json"/> is its document, <paramref name="document"/> its object.</summary>
+    private void Add(Func<string, string?> text, string json, Func<JsonObject> document)
+    {
+        var uuid = text("kibana.alert.uuid")!;
+        var ruleId = text("kibana.alert.rule.rule_id") ?? string.Empty;
+        var ruleUuid = text("kibana.alert.rule.uuid");
+        var ruleName = text("kibana.alert.rule.name") ?? ruleId;
         // A sequence's shell alert carries, as in Kibana, its creation time as kibana.alert.original_time. Its event-time
         // column is taken from its building blocks instead (the earliest of their events), when they are stored.
-        var groupId = Text(document, "kibana.alert.group.id");
-        var isBlock = groupId is not null && Text(document, "kibana.alert.group.index") is not null;
+        var groupId = text("kibana.alert.group.id");
+        var isBlock = groupId is not null && text("kibana.alert.group.index") is not null;
         var isShell = groupId is not null && !isBlock;
-        var originalTime = isShell ? null : AlertTimes.Normalize(Text(document, "kibana.alert.original_time"));
-        // Column values are taken now: the caller may reuse or change the document after this returns.
-        var json = document.ToJsonString(DocumentJson);
+        var originalTime = isShell ? null : AlertTimes.Normalize(text("kibana.alert.original_time"));
         var row = new object?[]
         {
             uuid,
             ruleId,
             ruleUuid,
             ruleName,
-            Text(document, "kibana.alert.severity"),
-            double.TryParse(Text(document, "kibana.alert.risk_score"), NumberStyles.Float, CultureInfo.InvariantCulture, out var risk) ? (long)Math.Round(risk) : null,
-            Text(document, "kibana.alert.workflow_status") ?? "open",
+            text("kibana.alert.severity"),
+            double.TryParse(text("kibana.alert.risk_score"), NumberStyles.Float, CultureInfo.InvariantCulture, out var risk) ? (long)Math.Round(risk) : null,
+            text("kibana.alert.workflow_status") ?? "open",
             originalTime,
-            AlertTimes.Normalize(Text(document, "@timestamp")) ?? AlertTimes.Format(DateTimeOffset.UtcNow),
-            Text(document, "host.name") ?? Text(document, "host.hostname"),
-            Text(document, "container.id"),
-            Text(document, "kibana.alert.building_block_type") is null ? 0L : 1L,
+            AlertTimes.Normalize(text("@timestamp")) ?? AlertTimes.Format(DateTimeOffset.UtcNow),
+            text("host.name") ?? text("host.hostname"),
+            text("container.id"),
+            text("kibana.alert.building_block_type") is null ? 0L : 1L,
             json,
         };
-        var version = Text(document, "kibana.alert.rule.version");
+        var version = text("kibana.alert.rule.version");
         var ruleKey = (ruleUuid ?? ruleId) + "\n" + version;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             ThrowBackgroundError();
-            _pending.Add(new PendingAlert(row, isBlock && groupId != uuid ? groupId : null, isShell ? BlockIds(document) : []));
+            _pending.Add(new PendingAlert(row, isBlock && groupId != uuid ? groupId : null, isShell ? BlockIds(document()) : []));
             if (!_rulesSeen.Contains(ruleKey) && !_pendingRules.ContainsKey(ruleKey))
             {
-                _pendingRules[ruleKey] = RuleRow(document, ruleUuid ?? ruleId, ruleId, ruleName, version);
+                _pendingRules[ruleKey] = RuleRow(document(), ruleUuid ?? ruleId, ruleId, ruleName, version);
             }
             _pendingBytes += 2L * json.Length;
             if (_pending.Count >= _options.BatchSize || _pendingBytes >= _options.MaxBatchBytes)

@@ -279,6 +279,9 @@ public sealed class ScanJob
                     // The worker found which rules take the event (see GroupRouter): push it to those, and let the rules
                     // that read its index without it see its time, as pushing it to them would.
                     var n = matchers.Count;
+                    // The event's time, read (and parsed) once for all the rules it only moves the clock of.
+                    long? nanos = null;
+                    var timed = true;
                     for (var word = 0; word < (n + 63) / 64; word++)
                     {
                         var push = routes[word];
@@ -292,9 +295,17 @@ public sealed class ScanJob
                             {
                                 matcher.Push(e, results);
                             }
-                            else if (EqlTime.TryGetNanos(e.Get(timestamp), out var ts))
+                            else if (timed)
                             {
-                                matcher.AdvanceTo(ts, results);
+                                if (nanos is null && EqlTime.TryGetNanos(e.Get(timestamp), out var ts))
+                                {
+                                    nanos = ts;
+                                }
+                                timed = nanos is not null;
+                                if (nanos is { } at)
+                                {
+                                    matcher.AdvanceTo(at, results);
+                                }
                             }
                             Drain(rule);
                         }

@@ -15,7 +15,7 @@ public sealed record AlertStoreOptions
     /// The batch also commits once its documents hold this many bytes (as .NET strings): alert documents carry the rule's
     /// investigation guide and run to tens of kilobytes, so a full batch of the largest would otherwise hold tens of MB.
     /// </summary>
-    public long MaxBatchBytes { get; init; } = 4 << 20;
+    public long MaxBatchBytes { get; init; } = 1 << 20;
 
     /// <summary>A batch also commits at the next write once its first alert has waited this long.</summary>
     public TimeSpan MaxCommitDelay { get; init; } = TimeSpan.FromMilliseconds(250);

@@ -9,8 +9,11 @@ namespace Vigil.Events;
 /// </summary>
 internal static class StringCache
 {
-    /// <summary>Longer values (ids, command lines) rarely repeat and are not cached.</summary>
-    public const int MaxLength = 64;
+    /// <summary>
+    /// Longer values (command lines, hashes) rarely repeat and are not cached. Entity ids (about 72 bytes of base64) fit: a
+    /// process's id recurs in its own events and as the parent and leader of others.
+    /// </summary>
+    public const int MaxLength = 96;
 
     private const int Slots = 4096;
 

@@ -156,6 +156,18 @@ public sealed class AlertJsonTests
             Assert.Equal(expected.DocumentJson, stored.DocumentJson);
             Assert.Equal("node-1", stored.Host);
             Assert.True(stored.BuildingBlock);
+            // The document is bound as UTF-8 bytes but stored as text, so SQLite's JSON functions read it.
+            foreach (var file in new[] { path, otherPath })
+            {
+                using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False");
+                c.Open();
+                using var cmd = c.CreateCommand();
+                cmd.CommandText = "SELECT typeof(document), json_extract(document, '$.\"kibana.alert.uuid\"') FROM alerts";
+                using var reader = cmd.ExecuteReader();
+                Assert.True(reader.Read());
+                Assert.Equal("text", reader.GetString(0));
+                Assert.Equal(alert.Id, reader.GetString(1));
+            }
         }
         finally
         {

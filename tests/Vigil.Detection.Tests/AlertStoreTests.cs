@@ -138,7 +138,7 @@ public sealed class AlertStoreTests : IDisposable
     {
         var alerts = Alerts();
         var commits = new List<AlertStoreCommit>();
-        var size = 2L * alerts[0].Document.ToJsonString().Length;
+        var size = (long)alerts[0].Json.Length;
         // Room for about two documents: the third write commits.
         using var store = AlertStore.Open(DbPath, new AlertStoreOptions { BatchSize = 1000, MaxCommitDelay = TimeSpan.FromHours(1), MaxBatchBytes = (size * 5) / 2 });
         store.Committed += commits.Add;

@@ -177,7 +177,7 @@ public sealed class AlertStore : IAlertSink
         {
             // Written by the engine already: the columns come from what the alert knows, the document from its bytes, and
             // its document object is built only for the rule's row (once per rule).
-            Add(path => alert.Known(path) is { } known ? known.Value : alert.Field(path), System.Text.Encoding.UTF8.GetString(json), () => alert.Document);
+            Add(path => alert.Known(path) is { } known ? known.Value : alert.Field(path), json, () => alert.Document);
             return;
         }
         Add(alert.Document);
@@ -197,11 +197,11 @@ public sealed class AlertStore : IAlertSink
             throw new ArgumentException("the alert document has no kibana.alert.uuid", nameof(document));
         }
         // Column values are taken now: the caller may reuse or change the document after this returns.
-        Add(path => Text(document, path), document.ToJsonString(DocumentJson), () => document);
+        Add(path => Text(document, path), JsonSerializer.SerializeToUtf8Bytes(document, DocumentJson), () => document);
     }
 
-    /// <summary>Queues an alert: <paramref name="text"/> reads its fields, <paramref name="json"/> is its document, <paramref name="document"/> its object.</summary>
-    private void Add(Func<string, string?> text, string json, Func<JsonObject> document)
+    /// <summary>Queues an alert: <paramref name="text"/> reads its fields, <paramref name="json"/> is its document (UTF-8), <paramref name="document"/> its object.</summary>
+    private void Add(Func<string, string?> text, byte[] json, Func<JsonObject> document)
     {
         var uuid = text("kibana.alert.uuid")!;
         var ruleId = text("kibana.alert.rule.rule_id") ?? string.Empty;
@@ -240,7 +240,7 @@ public sealed class AlertStore : IAlertSink
             {
                 _pendingRules[ruleKey] = RuleRow(document(), ruleUuid ?? ruleId, ruleId, ruleName, version);
             }
-            _pendingBytes += 2L * json.Length;
+            _pendingBytes += json.Length;
             if (_pending.Count >= _options.BatchSize || _pendingBytes >= _options.MaxBatchBytes)
             {
                 CommitLocked();
@@ -401,7 +401,7 @@ public sealed class AlertStore : IAlertSink
             _insert = _connection.CreateCommand();
             _insert.CommandText = $"""
                 INSERT INTO alerts ({Columns})
-                VALUES ($uuid, $rule_id, $rule_uuid, $rule_name, $severity, $risk_score, $status, $original_time, $created_at, $host, $container_id, $building_block, $document)
+                VALUES ($uuid, $rule_id, $rule_uuid, $rule_name, $severity, $risk_score, $status, $original_time, $created_at, $host, $container_id, $building_block, CAST($document AS TEXT))
                 ON CONFLICT (uuid) DO NOTHING
                 """;
             foreach (var name in Columns.Split(", "))

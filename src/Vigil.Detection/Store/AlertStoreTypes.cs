@@ -12,7 +12,7 @@ public sealed record AlertStoreOptions
     public int BatchSize { get; init; } = 500;
 
     /// <summary>
-    /// The batch also commits once its documents hold this many bytes (as .NET strings): alert documents carry the rule's
+    /// The batch also commits once its documents hold this many bytes (UTF-8): alert documents carry the rule's
     /// investigation guide and run to tens of kilobytes, so a full batch of the largest would otherwise hold tens of MB.
     /// </summary>
     public long MaxBatchBytes { get; init; } = 1 << 20;

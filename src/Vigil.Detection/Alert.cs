@@ -31,24 +31,26 @@ public sealed class Alert
     /// <param name="index">The index the event was routed under (null when it carried none).</param>
     /// <param name="document">The alert document.</param>
     public Alert(string id, ActiveRule rule, EventRecord @event, string? index, JsonObject document)
+        : this(id, rule, @event, index)
     {
-        Id = id;
-        Rule = rule;
-        Event = @event;
-        Index = index;
         _document = document ?? throw new ArgumentNullException(nameof(document));
     }
 
     /// <summary>An alert written already: <paramref name="json"/> is its document, <paramref name="build"/> builds the same document as an object.</summary>
     internal Alert(string id, ActiveRule rule, EventRecord @event, string? index, byte[] json, Func<JsonObject> build, FastFacts facts)
+        : this(id, rule, @event, index)
+    {
+        PrebuiltJson = json;
+        _build = build;
+        _facts = facts;
+    }
+
+    private Alert(string id, ActiveRule rule, EventRecord @event, string? index)
     {
         Id = id;
         Rule = rule;
         Event = @event;
         Index = index;
-        PrebuiltJson = json;
-        _build = build;
-        _facts = facts;
     }
 
     /// <summary>Deterministic alert id (<c>kibana.alert.uuid</c>).</summary>
@@ -166,12 +168,20 @@ public sealed class Alert
         };
     }
 
-    private static byte[] Serialize(JsonObject document)
+    /// <summary>A node (null: JSON null) as alerts are serialised.</summary>
+    internal static byte[] Serialize(JsonNode? node)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(16 * 1024);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            document.WriteTo(writer);
+            if (node is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                node.WriteTo(writer);
+            }
         }
         return buffer.WrittenSpan.ToArray();
     }

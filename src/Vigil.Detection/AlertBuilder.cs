@@ -446,25 +446,8 @@ internal static class AlertBuilder
             // The rule's fields as AddAlertFields sets them (placeholders for the rest), so that order and values are its own.
             var probe = new JsonObject();
             SetAlertFields(probe, active, fields, new DetectionOptions(), new RuleExecution(string.Empty, DateTimeOffset.UnixEpoch, string.Empty), string.Empty, string.Empty, [], depth: 1);
-            fields.Template = [.. probe.Select(p => (JsonEncodedText.Encode(p.Key, Alert.WriterOptions.Encoder), p.Key, PerAlert.Contains(p.Key) ? null : Serialize(p.Value)))];
+            fields.Template = [.. probe.Select(p => (JsonEncodedText.Encode(p.Key, Alert.WriterOptions.Encoder), p.Key, PerAlert.Contains(p.Key) ? null : Alert.Serialize(p.Value)))];
             return fields;
-        }
-
-        private static byte[] Serialize(JsonNode? node)
-        {
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer, Alert.WriterOptions))
-            {
-                if (node is null)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    node.WriteTo(writer);
-                }
-            }
-            return buffer.WrittenSpan.ToArray();
         }
 
         private static RuleFields Of(DetectionRule rule) => new()

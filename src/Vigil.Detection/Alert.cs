@@ -16,8 +16,15 @@ public sealed class Alert
     internal static readonly JsonWriterOptions WriterOptions = new()
     {
         Indented = false,
+        MaxDepth = MaxDepth,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>How deep an alert document may nest: as deep as the events it is built from (see <see cref="DocumentOptions"/>).</summary>
+    public const int MaxDepth = LenientJson.MaxDepth;
+
+    /// <summary>For reading alert documents back (the store, the console): the depth they were written with.</summary>
+    public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
 
     private readonly Func<JsonObject>? _build;
     private readonly FastFacts? _facts;

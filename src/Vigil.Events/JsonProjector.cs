@@ -61,7 +61,7 @@ internal static partial class JsonProjector
     /// <summary>The reference projection: <see cref="Utf8JsonReader"/> token by token.</summary>
     internal static void ProjectWithReader(ReadOnlySpan<byte> json, FieldProjection projection, EqlValue[] values)
     {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = LenientJson.MaxDepth });
         if (!reader.Read())
         {
             throw new JsonException("empty line");

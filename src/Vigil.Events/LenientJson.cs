@@ -28,8 +28,11 @@ internal static class LenientJson
         }
     }
 
+    /// <summary>How deep an event may nest (Utf8JsonReader's own limit is 64); alert documents, built from events, keep it.</summary>
+    internal const int MaxDepth = 256;
+
     /// <summary>Parses a whole event into a mutable JSON object.</summary>
-    private static readonly JsonDocumentOptions StrictDocument = new() { AllowDuplicateProperties = false, MaxDepth = 256 };
+    private static readonly JsonDocumentOptions StrictDocument = new() { AllowDuplicateProperties = false, MaxDepth = MaxDepth };
 
     /// <summary>
     /// An event as a JSON object, as <see cref="ParseObject"/> gives it. A well-formed event (valid UTF-8, no repeated key, no
@@ -59,7 +62,7 @@ internal static class LenientJson
 
     public static JsonObject ParseObject(ReadOnlySpan<byte> json)
     {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw new JsonException("an event must be a JSON object");

@@ -175,6 +175,40 @@ public sealed class AlertJsonTests
         }
     }
 
+    [Fact]
+    public void Store_ReadsBackAlertsOfEventsNestedAsDeepAsTheReaderAccepts()
+    {
+        // The event reader accepts 256 levels; the store once wrote such alerts (or failed to) with a limit of 64.
+        var nested = "1";
+        for (var i = 0; i < 200; i++)
+        {
+            nested = "{\"a\":" + nested + "}";
+        }
+        var line = EventLines[0][..^1] + ",\"labels\":" + nested + "}";
+        var dir = Directory.CreateTempSubdirectory("vigil-alertjson-");
+        try
+        {
+            var alert = Assert.Single(Detect(line, string.Empty));
+            var viaDocument = new Alert(alert.Id, alert.Rule, alert.Event, alert.Index, Assert.Single(Detect(line, string.Empty)).Document);
+            foreach (var (name, written) in new[] { ("fast.db", alert), ("object.db", viaDocument) })
+            {
+                var path = Path.Combine(dir.FullName, name);
+                using (var store = AlertStore.Open(path))
+                {
+                    store.Write(written);
+                }
+                using var reopened = AlertStore.Open(path);
+                var stored = Assert.Single(reopened.List(new AlertQuery()));
+                Assert.True(stored.TryDocument(out var doc, out var error), error);
+                Assert.Equal(alert.Id, doc["kibana.alert.uuid"]!.GetValue<string>());
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;

@@ -72,7 +72,7 @@ internal static class AlertsTailCommand
     {
         try
         {
-            using var doc = JsonDocument.Parse(data);
+            using var doc = JsonDocument.Parse(data, Vigil.Detection.Alert.DocumentOptions);
             var root = doc.RootElement;
             var command = Text(root, "process.command_line");
             return

@@ -159,7 +159,7 @@ public static class AlertDetailsWriter
     {
         try
         {
-            return json is null ? null : JsonNode.Parse(json);
+            return json is null ? null : JsonNode.Parse(json, documentOptions: Alert.DocumentOptions);
         }
         catch (System.Text.Json.JsonException)
         {

@@ -17,6 +17,7 @@ public sealed class AlertStore : IAlertSink
 {
     private static readonly JsonSerializerOptions DocumentJson = new()
     {
+        MaxDepth = Alert.MaxDepth,
         // As in the NDJSON output: text stays readable ('&', '<', non-ASCII as they are); still valid JSON.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };

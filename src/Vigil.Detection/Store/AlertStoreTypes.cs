@@ -96,7 +96,7 @@ public sealed record StoredAlert(
         string why;
         try
         {
-            switch (JsonNode.Parse(DocumentJson))
+            switch (JsonNode.Parse(DocumentJson, documentOptions: Alert.DocumentOptions))
             {
                 case JsonObject o:
                     document = o;

@@ -441,7 +441,9 @@ public sealed partial class AlertStoreCliTests
         {
             reported = committed.ToList();
         }
-        Assert.True(reported.Count >= 20 * 7, $"{reported.Count} alerts reported");
+        // A batch commits at 7 alerts or once its first alert has waited 250 ms (the input arrives in blocks), so a commit
+        // may hold fewer than 7; each commit line was checked above to list as many ids as it counts.
+        Assert.True(reported.Count >= 20, $"{reported.Count} alerts reported in {commits} commits");
         using var c = new SqliteConnection($"Data Source={store};Pooling=False");
         c.Open();
         using (var check = c.CreateCommand())

@@ -65,6 +65,10 @@ public sealed class FaultTests(ITestOutputHelper output)
         Assert.Equal(expected.Order(), ids.Order());
         Assert.All(alerts, x => Assert.Equal(x.Uuid, x.MsgId));
 
+        // The hand-back runs on lease timers and may finish after the stream is drained (a2 starts slowly on a busy
+        // machine): wait for it before stopping the workers, rather than racing it.
+        await BusProbe.WaitAsync(() => Task.FromResult(a2.Stderr.Contains("took partition", StringComparison.Ordinal) && b.Stderr.Contains("handed partition", StringComparison.Ordinal)),
+            Patience, () => $"b handing partitions back to a2; a2:\n{a2.Stderr}\nb:\n{b.Stderr}");
         Assert.Equal(0, a2.Terminate(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, b.Terminate(TimeSpan.FromSeconds(30)));
         var stored = new HashSet<string>(StringComparer.Ordinal);

@@ -112,10 +112,7 @@ public sealed class Alert
         {
             return known.Value;
         }
-        var doc = SourceFor(path) ?? Document;
-        return doc.TryGetPropertyValue(path, out var v) && v is JsonValue value
-            ? value.ToString()
-            : JsonFlattener.GetText(doc, path);
+        return Text(SourceFor(path) ?? Document, path);
     }
 
     /// <summary>All values of a field as text.</summary>
@@ -171,7 +168,7 @@ public sealed class Alert
             "kibana.alert.building_block_type" => new(rule.BuildingBlockType),
             "kibana.alert.rule.version" => new((rule.Version ?? 1).ToString(System.Globalization.CultureInfo.InvariantCulture)),
             "kibana.alert.group.id" or "kibana.alert.group.index" => new(null),
-            _ => null,
+            _ => Array.IndexOf(SourcePaths, path) is var i and >= 0 ? new(f.Source[i]) : null,
         };
     }
 
@@ -193,8 +190,19 @@ public sealed class Alert
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>What an alert written directly knows without its document.</summary>
-    internal sealed record FastFacts(string? OriginalTime, string Timestamp);
+    /// <summary>What an alert written directly knows without its document; <paramref name="Source"/> holds <see cref="SourcePaths"/>.</summary>
+    internal sealed record FastFacts(string? OriginalTime, string Timestamp, string?[] Source);
+
+    /// <summary>
+    /// Source fields the store and the console read of every alert, taken when the alert is written (the event is parsed
+    /// then anyway), so that reading them later parses nothing.
+    /// </summary>
+    internal static readonly string[] SourcePaths =
+        ["host.name", "host.hostname", "host.id", "container.id", "user.name", "user.id", "process.name", "process.command_line"];
+
+    /// <summary>A field as <see cref="Field"/> reads it from <paramref name="document"/>.</summary>
+    internal static string? Text(JsonObject document, string path) =>
+        document.TryGetPropertyValue(path, out var v) && v is JsonValue value ? value.ToString() : JsonFlattener.GetText(document, path);
 
     /// <summary>A field's text (null: the field is absent).</summary>
     internal readonly record struct KnownText(string? Value);

@@ -24,7 +24,7 @@ internal static class AlertBuilder
         var doc = Clean(source);
         var now = Timestamp(execution);
         var json = Write(doc, active, options, execution, now, eventId, alertId, originalTime, index);
-        return new Alert(alertId, active, e, index, json, () => BuildDocument(active, e, index, options, execution), new Alert.FastFacts(originalTime, now));
+        return new Alert(alertId, active, e, index, json, () => BuildDocument(active, e, index, options, execution), new Alert.FastFacts(originalTime, now, [.. Alert.SourcePaths.Select(p => Alert.Text(doc, p))]));
     }
 
     /// <summary>The document of a single-event alert as an object: what <see cref="Build"/> writes as JSON.</summary>

@@ -701,8 +701,7 @@ public sealed class AlertStore : IAlertSink
     private static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     /// <summary>A field as text: a dotted alert key, or a source field by path (nested or dotted).</summary>
-    private static string? Text(JsonObject doc, string path) =>
-        doc.TryGetPropertyValue(path, out var v) && v is JsonValue value ? value.ToString() : JsonFlattener.GetText(doc, path);
+    private static string? Text(JsonObject doc, string path) => Alert.Text(doc, path);
 
     private static JsonNode? Node(JsonObject doc, string path) =>
         doc.TryGetPropertyValue(path, out var v) ? v : JsonFlattener.Get(doc, path).FirstOrDefault(n => n is not null);

@@ -149,8 +149,18 @@ internal static class AlertBuilder
         }
         w.WriteEndObject();
         w.Flush();
-        return buffer.WrittenSpan.ToArray();
+        var json = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptBuffer)
+        {
+            // One huge event must not pin its buffer to the thread for the rest of the run.
+            t_buffer = null;
+            t_writer = null;
+        }
+        return json;
     }
+
+    /// <summary>Writer buffers up to this size are kept by their thread for the next alert.</summary>
+    private const int MaxKeptBuffer = 1 << 20;
 
     /// <summary>
     /// A sequence (or sample) result as Kibana writes it: one building-block alert per event, then a shell alert holding the

@@ -57,27 +57,37 @@ internal static class JsonFlattener
     /// <summary>The values at <paramref name="path"/> (several when nested and dotted forms both occur, or through arrays of objects).</summary>
     public static IEnumerable<JsonNode?> Get(JsonObject obj, string path)
     {
+        var found = new List<JsonNode?>();
+        Collect(obj, path, 0, found);
+        return found;
+    }
+
+    /// <summary>Adds the values at <c>path[start..]</c> below <paramref name="obj"/> to <paramref name="found"/>, in document order.</summary>
+    private static void Collect(JsonObject obj, string path, int start, List<JsonNode?> found)
+    {
+        var rest = path.AsSpan(start);
         foreach (var (key, value) in obj)
         {
-            if (string.Equals(key, path, StringComparison.Ordinal))
+            if (rest.SequenceEqual(key))
             {
-                yield return value;
+                found.Add(value);
             }
-            else if (path.Length > key.Length && path[key.Length] == '.' && path.StartsWith(key, StringComparison.Ordinal))
+            else if (rest.Length > key.Length && rest[key.Length] == '.' && rest.StartsWith(key, StringComparison.Ordinal))
             {
-                var rest = path[(key.Length + 1)..];
-                IEnumerable<JsonObject> children = value switch
+                switch (value)
                 {
-                    JsonObject o => [o],
-                    JsonArray a => a.OfType<JsonObject>(),
-                    _ => [],
-                };
-                foreach (var c in children)
-                {
-                    foreach (var v in Get(c, rest))
-                    {
-                        yield return v;
-                    }
+                    case JsonObject o:
+                        Collect(o, path, start + key.Length + 1, found);
+                        break;
+                    case JsonArray a:
+                        foreach (var item in a)
+                        {
+                            if (item is JsonObject c)
+                            {
+                                Collect(c, path, start + key.Length + 1, found);
+                            }
+                        }
+                        break;
                 }
             }
         }

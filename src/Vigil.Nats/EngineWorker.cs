@@ -535,7 +535,12 @@ public sealed class EngineWorker
                     unacked += consumer.Info.NumAckPending;
                     redelivered += consumer.Info.NumRedelivered;
                 }
-                catch (Exception ex) when (!ct.IsCancellationRequested && ex is NatsException or TimeoutException or OperationCanceledException)
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    // The worker is stopping: a report cut short is not an error.
+                    return;
+                }
+                catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException)
                 {
                     // Reported as unknown below.
                     pending = -1;

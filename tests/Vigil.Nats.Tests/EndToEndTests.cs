@@ -77,6 +77,29 @@ public sealed class EndToEndTests
     }
 
     [Fact]
+    public async Task Engine_StoppedWhileItsStatsReportIsInFlight_StopsCleanly()
+    {
+        // The stats report asks the server about each held consumer; a stop that lands during such a request once ended
+        // RunAsync with a TaskCanceledException instead of a clean stop. A 1 ms interval keeps a report in flight.
+        using var server = NatsServer.Start();
+        await using var bus = await VigilBus.ConnectAsync(new BusOptions { Url = server.Url }, TextWriter.Null);
+        for (var round = 0; round < 8; round++)
+        {
+            var log = new StringWriter();
+            var worker = new EngineWorker(bus, new EngineWorkerOptions { WorkerId = "w" + round, StatsInterval = TimeSpan.FromMilliseconds(1) }, BuiltIn(), null, TextWriter.Synchronized(log));
+            using var cts = new CancellationTokenSource();
+            var run = worker.RunAsync(cts.Token);
+            await BusProbe.WaitAsync(() => Task.FromResult(log.ToString().Contains("took partition", StringComparison.Ordinal)),
+                Patience, () => $"the worker holding partitions; log:\n{log}");
+            // Let a few reports start, then stop at some point inside one.
+            await Task.Delay(20 + (round * 7));
+            await cts.CancelAsync();
+            await run;
+            Assert.Contains("stopped;", log.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Publish_WithoutAServer_SaysSoAndFails()
     {
         var port = NatsServer.FreePort();

@@ -134,8 +134,7 @@ public sealed class Alert
         }
         var dot = path.IndexOf('.', StringComparison.Ordinal);
         var root = dot < 0 ? path : path[..dot];
-        if (root is "event" or "@timestamp" or "threshold_result" or "_id" or "_index" or "_version" or "_source"
-            || root.StartsWith("kibana", StringComparison.Ordinal) || root.StartsWith("signal", StringComparison.Ordinal))
+        if (root is "event" or "@timestamp" || AlertBuilder.IsAlertOwned(root))
         {
             return null;
         }

@@ -311,8 +311,7 @@ internal static class AlertBuilder
         var flat = JsonFlattener.FlattenMembers(source, IsOriginalFieldRoot);
         foreach (var key in source.Select(p => p.Key).ToArray())
         {
-            if (key.StartsWith("kibana", StringComparison.Ordinal) || key.StartsWith("signal", StringComparison.Ordinal)
-                || key is "threshold_result" or "_id" or "_index" or "_version" or "_source")
+            if (IsAlertOwned(key))
             {
                 source.Remove(key);
             }
@@ -333,6 +332,11 @@ internal static class AlertBuilder
         }
         return doc;
     }
+
+    /// <summary>Top-level keys of an event that an alert drops (alert-owned and metadata keys).</summary>
+    internal static bool IsAlertOwned(string key) =>
+        key.StartsWith("kibana", StringComparison.Ordinal) || key.StartsWith("signal", StringComparison.Ordinal)
+        || key is "threshold_result" or "_id" or "_index" or "_version" or "_source";
 
     private static bool IsOriginalFieldRoot(string key) =>
         key is "event" or "data_stream" || key.StartsWith("event.", StringComparison.Ordinal) || key.StartsWith("data_stream.", StringComparison.Ordinal);

@@ -167,8 +167,7 @@ public static class AlertDetailsWriter
         }
     }
 
-    private static string? Text(JsonObject doc, string path) =>
-        doc.TryGetPropertyValue(path, out var v) && v is JsonValue value ? value.ToString() : JsonFlattener.GetText(doc, path);
+    private static string? Text(JsonObject doc, string path) => Alert.Text(doc, path);
 
     private static JsonNode? Node(JsonObject doc, string path) =>
         doc.TryGetPropertyValue(path, out var v) ? v : JsonFlattener.Get(doc, path).FirstOrDefault(n => n is not null);

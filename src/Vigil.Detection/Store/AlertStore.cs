@@ -17,9 +17,9 @@ public sealed class AlertStore : IAlertSink
 {
     private static readonly JsonSerializerOptions DocumentJson = new()
     {
+        // As alerts are written everywhere: text stays readable ('&', '<', non-ASCII as they are); still valid JSON.
         MaxDepth = Alert.MaxDepth,
-        // As in the NDJSON output: text stays readable ('&', '<', non-ASCII as they are); still valid JSON.
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = Alert.WriterOptions.Encoder,
     };
 
     private const string Columns = "uuid, rule_id, rule_uuid, rule_name, severity, risk_score, status, original_time, created_at, host, container_id, building_block, document";
@@ -174,11 +174,11 @@ public sealed class AlertStore : IAlertSink
     public void Write(Alert alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        if (alert.PrebuiltJson is { } json && alert.Known("kibana.alert.uuid") is not null)
+        if (alert.PrebuiltJson is { } json)
         {
-            // Written by the engine already: the columns come from what the alert knows, the document from its bytes, and
-            // its document object is built only for the rule's row (once per rule).
-            Add(path => alert.Known(path) is { } known ? known.Value : alert.Field(path), json, () => alert.Document);
+            // Written by the engine already: the columns come from the alert's fields (what it knows, without building its
+            // document), the document from its bytes; its document object is built only for the rule's row (once per rule).
+            Add(alert.Field, json, () => alert.Document);
             return;
         }
         Add(alert.Document);
@@ -198,7 +198,7 @@ public sealed class AlertStore : IAlertSink
             throw new ArgumentException("the alert document has no kibana.alert.uuid", nameof(document));
         }
         // Column values are taken now: the caller may reuse or change the document after this returns.
-        Add(path => Text(document, path), JsonSerializer.SerializeToUtf8Bytes(document, DocumentJson), () => document);
+        Add(path => Text(document, path), Alert.Serialize(document), () => document);
     }
 
     /// <summary>Queues an alert: <paramref name="text"/> reads its fields, <paramref name="json"/> is its document (UTF-8), <paramref name="document"/> its object.</summary>
